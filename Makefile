@@ -1,0 +1,45 @@
+# Everything installs into the project: uv into .tools/, the locked stack into .venv/.
+# A fresh machine needs only python3 and make.
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+SCALE ?= demo
+SEED ?= 42
+
+.PHONY: demo build serve test lint format bench install
+
+demo: build serve
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python python3
+	touch $@
+
+install: $(VENV)/.installed
+
+build: install
+	$(BIN)/crm360 build --scale $(SCALE) --seed $(SEED)
+
+serve: install
+	$(BIN)/crm360 serve
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m benchmarks.run
