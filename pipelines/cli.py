@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def _dagster_env() -> dict[str, str]:
     settings = get_settings()
     dagster_home = settings.home / ".dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(__file__).with_name("dagster.yaml"), dagster_home / "dagster.yaml")
     return {**os.environ, "DAGSTER_HOME": str(dagster_home)}
 
 
@@ -46,7 +48,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         from pipelines.generator import generate
 
         print(f"landing/ is empty: generating the {args.scale} data set (seed {args.seed})", flush=True)
-        generate(scale=args.scale, seed=args.seed, out=settings.landing_dir, truth_out=settings.ground_truth_dir)
+        generate(
+            scale=args.scale, seed=args.seed, out=settings.landing_dir, truth_out=settings.ground_truth_dir
+        )
     command = [
         str(Path(sys.executable).parent / "dagster"),
         "asset",

@@ -92,7 +92,9 @@ def open_encrypted(path: Path, key: str, *, read_only: bool = False, alias: str 
 
 
 @contextmanager
-def warehouse(read_only: bool = False, settings: Settings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def warehouse(
+    read_only: bool = False, settings: Settings | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse; the only writer is the pipeline (DESIGN.md decision 1)."""
     settings = settings or get_settings()
     if read_only and not settings.warehouse_path.exists():

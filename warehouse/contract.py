@@ -23,7 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # DuckDB types used for validation and for the raw tables.
-VARCHAR, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP = "VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMPTZ"
+VARCHAR, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP = (
+    "VARCHAR",
+    "BIGINT",
+    "DOUBLE",
+    "BOOLEAN",
+    "DATE",
+    "TIMESTAMPTZ",
+)
 
 MAX_MESSAGE_BYTES = 32 * 1024  # Segment's per-message limit
 MAX_BATCH_BYTES = 500 * 1024  # Segment's per-batch limit
@@ -97,7 +104,9 @@ CRM_ENTITIES: dict[str, tuple[Column, ...]] = {
         Column("employee_count", BIGINT),
         Column("country", VARCHAR),
         Column("lead_source", VARCHAR, description="web, paid, organic, referral, event, partner"),
-        Column("status", VARCHAR, True, description="new, working, nurturing, mql, sql, converted, disqualified"),
+        Column(
+            "status", VARCHAR, True, description="new, working, nurturing, mql, sql, converted, disqualified"
+        ),
         Column("owner_id", VARCHAR),
         Column("created_at", TIMESTAMP, True),
         Column("mql_at", TIMESTAMP),
@@ -113,7 +122,12 @@ CRM_ENTITIES: dict[str, tuple[Column, ...]] = {
         Column("lead_id", VARCHAR),
         Column("owner_id", VARCHAR),
         Column("name", VARCHAR),
-        Column("stage", VARCHAR, True, description="prospecting, qualification, proposal, negotiation, closed_won, closed_lost"),
+        Column(
+            "stage",
+            VARCHAR,
+            True,
+            description="prospecting, qualification, proposal, negotiation, closed_won, closed_lost",
+        ),
         Column("amount", DOUBLE),
         Column("currency", VARCHAR),
         Column("probability", DOUBLE, description="the rep's win probability, 0..1"),
@@ -200,7 +214,12 @@ CRM_ENTITIES: dict[str, tuple[Column, ...]] = {
         Column("campaign_id", VARCHAR),
         Column("contact_id", VARCHAR),
         Column("email", VARCHAR, True),
-        Column("activity_type", VARCHAR, True, description="sent, delivered, opened, clicked, bounced, unsubscribed"),
+        Column(
+            "activity_type",
+            VARCHAR,
+            True,
+            description="sent, delivered, opened, clicked, bounced, unsubscribed",
+        ),
         Column("url", VARCHAR),
         Column("occurred_at", TIMESTAMP, True),
     ),
