@@ -1,0 +1,113 @@
+"""The raw schema, derived from the landing contract (warehouse/contract.py).
+
+Raw tables hold what landed, typed as the contract declares, plus lineage columns that
+say which file and line each row came from. They are created from the contract rather
+than written by hand so that a column added to the contract appears in raw on the next
+load (additively: a column is never dropped or retyped here, because raw is the audit
+trail of what arrived).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from warehouse.contract import (
+    BIGINT,
+    CRM_ENTITIES,
+    EVENT_COLUMNS,
+    TENANT_COLUMNS,
+    TIMESTAMP,
+    VARCHAR,
+    Column,
+)
+
+RAW_SCHEMA = "raw"
+
+# Where a row came from. _file is the path relative to landing/ (the manifest's key for
+# humans); _line is the 1-based line of the row in that file (see docs/ingestion.md).
+LINEAGE_COLUMNS: tuple[Column, ...] = (
+    Column("_file", VARCHAR, True, "path of the landing file, relative to landing/"),
+    Column("_line", BIGINT, True, "1-based line of the row in the file (Parquet: row number)"),
+    Column("_loaded_at", TIMESTAMP, True, "when the file's load transaction ran"),
+)
+
+QUARANTINE_COLUMNS: tuple[Column, ...] = (
+    Column("entity", VARCHAR, True, "tenants, events or a CRM entity"),
+    Column("tenant_id", VARCHAR, description="the row's tenant when it could be read"),
+    Column("file", VARCHAR, True, "path of the landing file, relative to landing/"),
+    Column("line", BIGINT, True, "1-based line of the row in the file (Parquet: row number)"),
+    Column("reason", VARCHAR, True, "a code of warehouse.contract.QUARANTINE_REASONS"),
+    Column("detail", VARCHAR, True, "what exactly was wrong, for a human"),
+    Column("payload", VARCHAR, description="the raw line (CSV, JSONL) or the row as JSON (Parquet)"),
+    Column("quarantined_at", TIMESTAMP, True),
+)
+
+MANIFEST_COLUMNS: tuple[Column, ...] = (
+    Column("file", VARCHAR, True, "path relative to landing/ when first loaded"),
+    Column("sha256", VARCHAR, True, "content hash: the exactly-once key"),
+    Column("size", BIGINT, True, "bytes"),
+    Column("mtime_ns", BIGINT, description="modification time seen at load, for the cheap skip"),
+    Column("entity", VARCHAR, True),
+    Column("format", VARCHAR, True, "csv, parquet, jsonl or jsonl.gz"),
+    Column("tenant_id", VARCHAR, description="events: the tenant folder"),
+    Column("rows_in", BIGINT, True, "data rows read (blank lines and a CSV header are not rows)"),
+    Column("loaded", BIGINT, True),
+    Column("quarantined", BIGINT, True),
+    Column("duplicates", BIGINT, True),
+    Column("blank_lines", BIGINT, True, "empty lines skipped (they carry no data)"),
+    Column("loaded_at", TIMESTAMP, True),
+)
+
+
+def entity_columns(entity: str) -> tuple[Column, ...]:
+    """The contract's columns of a raw table (without lineage)."""
+    if entity == "tenants":
+        return TENANT_COLUMNS
+    if entity == "events":
+        return EVENT_COLUMNS
+    return CRM_ENTITIES[entity]
+
+
+def raw_tables() -> dict[str, tuple[Column, ...]]:
+    """Every raw table and its columns, in load order (tenants first)."""
+    tables = {"tenants": TENANT_COLUMNS + LINEAGE_COLUMNS}
+    tables.update({entity: columns + LINEAGE_COLUMNS for entity, columns in CRM_ENTITIES.items()})
+    tables["events"] = EVENT_COLUMNS + LINEAGE_COLUMNS
+    tables["quarantine"] = QUARANTINE_COLUMNS
+    tables["manifest"] = MANIFEST_COLUMNS
+    return tables
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema and tables, and add contract columns that are missing.
+
+    Idempotent and cheap, so every load calls it. Constraints are left out on purpose
+    (a NOT NULL or PRIMARY KEY on a large raw table costs insert time and an index in
+    memory); the loader enforces required fields and uniqueness before it inserts.
+    The manifest is the exception: its sha256 is a primary key, so two loaders racing
+    on the same file could never both commit it.
+    """
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        # duckdb_columns(), not information_schema: the latter's first use costs ~1.5 s.
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = ?",
+        [RAW_SCHEMA],
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for table, columns in raw_tables().items():
+        name = f"{RAW_SCHEMA}.{quote_ident(table)}"
+        if table not in existing:
+            body = ", ".join(f"{quote_ident(c.name)} {c.type}" for c in columns)
+            if table == "manifest":
+                body += ", PRIMARY KEY (sha256)"
+            con.execute(f"CREATE TABLE {name} ({body})")
+            continue
+        for column in columns:
+            if column.name not in existing[table]:
+                con.execute(f"ALTER TABLE {name} ADD COLUMN {quote_ident(column.name)} {column.type}")
