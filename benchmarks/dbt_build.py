@@ -1,0 +1,162 @@
+"""dbt build time at a scale, and the rebuild after 1% more raw data.
+
+    python -m benchmarks.dbt_build --scale demo [--seed 42] [--workdir DIR]
+
+1. Generates the data set into the work dir (once) and loads it with the ingest loader;
+   keeps a copy of the raw-only warehouse as the baseline.
+2. Full build: `dbt build` (models, seeds and all tests) on a copy of the baseline.
+3. Rebuild: adds 1% of each raw table again as new data (events with new messageIds,
+   CRM rows as new versions of their records, loaded now), then `dbt build` again, the way
+   the pipeline runs after a load: incremental models only process what is new.
+Both builds use the same dbt target folder, so the rebuild parses partially, as Dagster's
+runs do. Writes benchmarks/results/dbt_build_<scale>.json with per-model times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+INCREMENT = 0.01
+
+
+def prepare_workdir(workdir: Path, scale: str, seed: int):
+    """Point the settings at ``workdir``; generate and load the data set there if absent."""
+    workdir = workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ["CRM360_HOME"] = str(workdir)
+    from warehouse.settings import get_settings
+
+    settings = get_settings()
+    baseline = workdir / "raw_baseline.duckdb"
+    if not (settings.landing_dir.exists() and any(settings.landing_dir.rglob("*.*"))):
+        from pipelines.generator import generate
+
+        started = time.perf_counter()
+        generate(scale, seed, settings.landing_dir, settings.ground_truth_dir)
+        print(f"generated {scale} in {time.perf_counter() - started:.0f}s", flush=True)
+    if not baseline.exists():
+        from pipelines.ingest.loader import load_landing
+        from warehouse.connection import warehouse
+
+        settings.warehouse_path.unlink(missing_ok=True)
+        started = time.perf_counter()
+        with warehouse(settings=settings) as con:
+            load_landing(settings.landing_dir, con)
+            con.execute("checkpoint")
+        print(f"loaded in {time.perf_counter() - started:.0f}s", flush=True)
+        shutil.copyfile(settings.warehouse_path, baseline)
+    shutil.copyfile(baseline, settings.warehouse_path)
+    return settings
+
+
+def run_dbt_build(workdir: Path, *extra: str) -> float:
+    from pipelines.dbt.cli import run_dbt
+
+    started = time.perf_counter()
+    completed = run_dbt(
+        ["build", *extra],
+        home=workdir,
+        target_path=workdir / "dbt_target",
+        log_path=workdir / "dbt_logs",
+        capture=True,
+    )
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise RuntimeError(f"dbt build failed:\n{completed.stdout[-5000:]}")
+    return seconds
+
+
+def _timings(workdir: Path) -> tuple[float, list[tuple[str, float]]]:
+    results = json.loads((workdir / "dbt_target" / "run_results.json").read_text())
+    per_node = sorted(
+        ((r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 2)) for r in results["results"]),
+        key=lambda item: -item[1],
+    )
+    return round(results["elapsed_time"], 1), per_node[:12]
+
+
+def add_increment(settings) -> dict[str, int]:
+    """Add 1% of every raw table again as new data; return the rows added per table."""
+    from pipelines.ingest.schema import raw_tables
+    from warehouse.connection import warehouse
+
+    added = {}
+    with warehouse(settings=settings) as con:
+        for table in raw_tables():
+            if table in ("quarantine", "manifest", "tenants"):
+                continue
+            if table == "events":
+                replace = (
+                    "message_id || '-inc-' || epoch_ms(now())::varchar as message_id, "
+                    "timestamp + interval 1 hour as timestamp"
+                )
+            else:
+                replace = "updated_at + interval 1 day as updated_at"
+            count = con.execute(
+                f"""insert into raw."{table}"
+                select * replace ({replace}, 'bench/increment' as _file, now() as _loaded_at)
+                from raw."{table}" using sample {INCREMENT * 100}% (bernoulli, 7)"""
+            ).fetchone()[0]
+            added[table] = int(count)
+        con.execute("checkpoint")
+    return added
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="demo")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    workdir = (args.workdir or Path(__file__).resolve().parent / "work" / f"dbt-{args.scale}").resolve()
+
+    settings = prepare_workdir(workdir, args.scale, args.seed)
+    from warehouse.connection import warehouse
+
+    with warehouse(read_only=True, settings=settings) as con:
+        raw_rows = dict(
+            con.execute(
+                "select table_name, estimated_size from duckdb_tables() where schema_name = 'raw'"
+            ).fetchall()
+        )
+
+    full_seconds = run_dbt_build(workdir)
+    full_elapsed, full_top = _timings(workdir)
+    print(f"full build {full_seconds:.1f}s", flush=True)
+    added = add_increment(settings)
+    rebuild_seconds = run_dbt_build(workdir)
+    rebuild_elapsed, rebuild_top = _timings(workdir)
+    print(f"rebuild after +1% {rebuild_seconds:.1f}s", flush=True)
+
+    result = {
+        "benchmark": "dbt_build",
+        "scale": args.scale,
+        "seed": args.seed,
+        "machine": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cpus",
+        "raw_rows": raw_rows,
+        "increment_rows": added,
+        "full_build_seconds": round(full_seconds, 1),
+        "full_build_dbt_elapsed": full_elapsed,
+        "rebuild_seconds": round(rebuild_seconds, 1),
+        "rebuild_dbt_elapsed": rebuild_elapsed,
+        "rebuild_ratio": round(rebuild_seconds / full_seconds, 3),
+        "target_ratio": 0.2,
+        "slowest_full": full_top,
+        "slowest_rebuild": rebuild_top,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"dbt_build_{args.scale}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

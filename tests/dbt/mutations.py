@@ -1,0 +1,53 @@
+"""Changes to a loaded warehouse that exercise every way the identity graph can change."""
+
+from __future__ import annotations
+
+import duckdb
+
+
+def mutate_identity(con: duckdb.DuckDBPyConnection) -> None:
+    """A split, an erasure, a merge and edges that disappear without any new edge."""
+    # Split: a web signup's new version drops every identifier that linked it.
+    tenant, record, source = con.execute(
+        "select tenant_id, contact_id, source_system from staging.stg_crm__contacts "
+        "where source_system = 'web' and email_normalized is not null and user_id is not null "
+        "order by all limit 1"
+    ).fetchone()
+    con.execute(
+        "insert into raw.contacts select * replace (null as email, null as user_id, null as phone, "
+        "updated_at + interval 3 day as updated_at, now() as _loaded_at, 'mutation' as _file) "
+        "from raw.contacts where tenant_id = ? and record_id = ? and source_system = ? "
+        "order by updated_at desc limit 1",
+        [tenant, record, source],
+    )
+    # Erasure: every row of a support-desk contact disappears.
+    tenant, record = con.execute(
+        "select tenant_id, contact_id from staging.stg_crm__contacts where source_system = 'support' "
+        "order by all limit 1 offset 3"
+    ).fetchone()
+    con.execute(
+        "delete from raw.contacts where tenant_id = ? and record_id = ? and source_system = 'support'",
+        [tenant, record],
+    )
+    # Merge: a new subscriber with one person's email and another person's phone.
+    email = con.execute(
+        "select email from staging.stg_crm__contacts where tenant_id = 'acme' and email_normalized "
+        "is not null order by all limit 1 offset 10"
+    ).fetchone()[0]
+    phone = con.execute(
+        "select phone from staging.stg_crm__contacts where tenant_id = 'acme' and phone_e164 is not null "
+        "and email is distinct from ? order by all limit 1 offset 20",
+        [email],
+    ).fetchone()[0]
+    con.execute(
+        "insert into raw.contacts (tenant_id, source_system, record_id, email, phone, updated_at, "
+        "_file, _line, _loaded_at) values ('acme', 'marketing', 'MUTATION-MERGE', ?, ?, now(), "
+        "'mutation', 1, now())",
+        [email, phone],
+    )
+    # Edges that disappear with no fresh edge: tickets' new versions drop the requester email.
+    con.execute(
+        "insert into raw.tickets select * replace (null as requester_email, updated_at + interval 3 day "
+        "as updated_at, now() as _loaded_at, 'mutation' as _file) from raw.tickets "
+        "where requester_email is not null and contact_id is not null order by record_id limit 5"
+    )
