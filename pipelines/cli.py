@@ -27,7 +27,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     settings = get_settings()
     out = Path(args.out) if args.out else settings.landing_dir
     truth = Path(args.truth) if args.truth else settings.ground_truth_dir
-    summary = generate(scale=args.scale, seed=args.seed, out=out, truth_out=truth)
+    summary = generate(scale=args.scale, seed=args.seed, out=out, truth_out=truth, overwrite=args.overwrite)
     print(json.dumps(summary, indent=2, default=str))
     return 0
 
@@ -99,6 +99,43 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keys_create(args: argparse.Namespace) -> int:
+    from warehouse.keys import create_key
+
+    try:
+        record, key = create_key(args.tenant, args.role, args.name)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"key id {record.key_id} (tenant {record.tenant_id}, role {record.role}); shown once, store it now:"
+    )
+    print(key)
+    return 0
+
+
+def _cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from warehouse.keys import revoke_key
+
+    if not revoke_key(args.key_id):
+        print(f"error: no active key {args.key_id}", file=sys.stderr)
+        return 1
+    print(f"revoked {args.key_id} (effective in every API worker within seconds)")
+    return 0
+
+
+def _cmd_keys_list(args: argparse.Namespace) -> int:
+    from warehouse.keys import list_keys
+
+    keys = list_keys(args.tenant)
+    print(f"{'key_id':<14}{'tenant':<20}{'role':<11}{'created_at':<34}{'revoked_at':<34}name")
+    for key in keys:
+        print(
+            f"{key.key_id:<14}{key.tenant_id:<20}{key.role:<11}{key.created_at:<34}{key.revoked_at or '-':<34}{key.name}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm360", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,12 +145,30 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--out", help="landing folder (default: settings' landing_dir)")
     gen.add_argument("--truth", help="ground-truth folder, never inside landing/ (default: settings')")
+    gen.add_argument("--overwrite", action="store_true", help="replace data already in the landing folder")
     gen.set_defaults(func=_cmd_generate)
 
     build = sub.add_parser("build", help="generate demo data if absent and materialize every asset")
     build.add_argument("--scale", choices=SCALES, default="demo")
     build.add_argument("--seed", type=int, default=42)
     build.set_defaults(func=_cmd_build)
+
+    from warehouse.keys import ROLES
+
+    keys = sub.add_parser("keys", help="API keys: create (printed once), revoke, list").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="create a key for one tenant and role; prints it once")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--name", default="", help="what the key is for, e.g. 'website write key'")
+    create.set_defaults(func=_cmd_keys_create)
+    revoke = keys.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(func=_cmd_keys_revoke)
+    listing = keys.add_parser("list", help="list keys (ids, tenants, roles; never secrets)")
+    listing.add_argument("--tenant")
+    listing.set_defaults(func=_cmd_keys_list)
 
     serve = sub.add_parser("serve", help="start the Dagster UI, the API and the dashboards")
     serve.add_argument("--host", default="127.0.0.1")

@@ -27,6 +27,15 @@ class Settings:
     snapshots_dir: Path
     dbt_project_dir: Path
     dbt_target: str
+    snapshots_keep: int = 3  # published snapshots kept on disk, the current one included
+    snapshot_poll_seconds: float = 1.0  # how often readers look for a new snapshot pointer
+    ops_db_path: Path = Path("ops.sqlite")  # API keys, audit and privacy requests (docs/api.md)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_workers: int = 2
+    api_keepalive_seconds: int = 75  # thousands of mostly idle clients: keep their connections
+    api_rate_limit: float = 500.0  # requests/s per API key in each worker process
+    api_rate_burst: int = 1000
 
     @property
     def quarantine_dir(self) -> Path:
@@ -49,4 +58,13 @@ def get_settings() -> Settings:
         snapshots_dir=Path(env.get("CRM360_SNAPSHOTS_DIR", data_dir / "snapshots")),
         dbt_project_dir=REPO_ROOT / "dbt_project",
         dbt_target=env.get("CRM360_DBT_TARGET", "dev"),
+        snapshots_keep=max(1, int(env.get("CRM360_SNAPSHOTS_KEEP", "3"))),
+        snapshot_poll_seconds=float(env.get("CRM360_SNAPSHOT_POLL_SECONDS", "1.0")),
+        ops_db_path=Path(env.get("CRM360_OPS_DB", data_dir / "api" / "ops.sqlite")),
+        api_host=env.get("CRM360_API_HOST", "127.0.0.1"),
+        api_port=int(env.get("CRM360_API_PORT", "8000")),
+        api_workers=int(env.get("CRM360_API_WORKERS", "2")),
+        api_keepalive_seconds=int(env.get("CRM360_API_KEEPALIVE", "75")),
+        api_rate_limit=float(env.get("CRM360_API_RATE_LIMIT", "500")),
+        api_rate_burst=int(env.get("CRM360_API_RATE_BURST", "1000")),
     )

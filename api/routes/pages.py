@@ -1,0 +1,23 @@
+"""Building paginated JSON bodies from rows the snapshot already serialised."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def page_body(rows: list[tuple], limit: int, offset: int, version: str, **fields: Any) -> bytes:
+    """``{...fields, items, limit, offset, next_offset, snapshot_version}``; rows hold one JSON string each."""
+    more = len(rows) > limit
+    head = json.dumps(
+        {
+            **fields,
+            "limit": limit,
+            "offset": offset,
+            "next_offset": offset + limit if more else None,
+            "snapshot_version": version,
+        },
+        separators=(",", ":"),
+    ).encode()
+    items = b",".join(row[0].encode() for row in rows[:limit])
+    return head[:-1] + b',"items":[' + items + b"]}"

@@ -1,0 +1,1 @@
+"""API benchmarks: loopback load against a local uvicorn, bounded in time."""

@@ -1,0 +1,25 @@
+"""The Dagster code location. It only assembles: each area owns its assets and checks.
+
+Steps run in one process one after another (in-process executor) because most of them
+write the single-writer DuckDB warehouse (DESIGN.md decision 1); across runs the
+``warehouse`` pool, limited to one slot in ``pipelines/dagster.yaml``, does the same.
+"""
+
+import dagster as dg
+
+from pipelines.dbt import crm360_dbt_assets, dbt_defs
+from pipelines.ingest.assets import defs as ingest_defs
+from pipelines.serving.assets import build_serving_assets, serving_checks
+
+# The snapshot is published from every mart, so it waits for all of them and their checks.
+marts = [key for key in crm360_dbt_assets.keys if key.path[0] == "marts"]
+
+defs = dg.Definitions.merge(
+    ingest_defs,
+    dbt_defs,
+    dg.Definitions(
+        assets=build_serving_assets(marts),
+        asset_checks=serving_checks,
+        executor=dg.in_process_executor,
+    ),
+)

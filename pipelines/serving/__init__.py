@@ -1,0 +1,1 @@
+"""Serving: publishing the snapshot that the API and the dashboards read."""

@@ -1,0 +1,62 @@
+"""The Dagster code location: it loads, reads as the warehouse's layers, and builds end to end."""
+
+from __future__ import annotations
+
+import shutil
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import defs
+from warehouse.connection import warehouse
+from warehouse.settings import get_settings
+from warehouse.snapshots import read_pointer
+
+
+def test_definitions_load_with_every_layer_as_a_group():
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert {"ingest", "staging", "intermediate", "marts", "serving"} <= groups
+    assert graph.get(dg.AssetKey(["marts", "customer_360"])).description
+    assert {sensor.name for sensor in defs.sensors} >= {"ingest_sensor"}
+    assert {schedule.name for schedule in defs.schedules} >= {"ingest_hourly"}
+
+
+def test_every_step_that_touches_the_warehouse_takes_the_warehouse_pool():
+    steps = [assets.op for assets in defs.assets if isinstance(assets, dg.AssetsDefinition)]
+    assert {step.name for step in steps} >= {"raw_landing", "crm360_dbt", "serving__snapshot"}
+    assert all(step.pool == "warehouse" for step in steps)
+
+
+def test_the_whole_pipeline_materializes_from_landing_to_snapshot(small_dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM360_HOME", str(tmp_path))
+    for name in ("CRM360_ENCRYPTION_KEY", "CRM360_WAREHOUSE", "CRM360_DATA_DIR", "CRM360_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    shutil.copytree(small_dataset.landing, tmp_path / "landing")
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+    failed = [event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    assert result.success, failed
+    with warehouse(read_only=True) as con:
+        customers = con.execute("select count(*) from marts.customer_360").fetchone()[0]
+        unreconciled = con.execute(
+            "select count(*) from raw.manifest where rows_in <> loaded + quarantined + duplicates"
+        ).fetchone()[0]
+    assert customers > 0
+    assert unreconciled == 0
+    pointer = read_pointer(get_settings().snapshots_dir)
+    assert pointer is not None
+
+
+@pytest.mark.parametrize("scale", ["small"])
+def test_cli_generate_refuses_to_overwrite_without_the_flag(scale, tmp_path):
+    from pipelines.cli import main
+
+    out, truth = tmp_path / "landing", tmp_path / "truth"
+    assert main(["generate", "--scale", scale, "--seed", "3", "--out", str(out), "--truth", str(truth)]) == 0
+    with pytest.raises(FileExistsError):
+        main(["generate", "--scale", scale, "--seed", "3", "--out", str(out), "--truth", str(truth)])
+    args = ["generate", "--scale", scale, "--seed", "3", "--out", str(out), "--truth", str(truth), "--overwrite"]
+    assert main(args) == 0

@@ -1,0 +1,94 @@
+"""Erasure requests (GDPR art. 17): recorded by the API, carried out by the pipeline.
+
+The API records a request with status ``received`` and answers with its id; the privacy
+pipeline takes ``pending_erasures()``, moves each to ``in_progress``, removes the
+subject everywhere (DESIGN.md, Privacy) and finishes with ``completed`` (detail: what
+was deleted where, as counts) or ``rejected`` (detail: why). Clients poll
+GET /v1/privacy/erasures/{id}.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from warehouse.opstore import ops_db
+from warehouse.settings import Settings
+
+STATUSES = ("received", "in_progress", "completed", "rejected")
+_COLUMNS = (
+    "request_id",
+    "tenant_id",
+    "identifiers",
+    "reason",
+    "status",
+    "received_at",
+    "updated_at",
+    "detail",
+)
+
+
+def _row(row: tuple) -> dict[str, Any]:
+    record = dict(zip(_COLUMNS, row, strict=True))
+    record["identifiers"] = json.loads(record["identifiers"])
+    record["detail"] = json.loads(record["detail"]) if record["detail"] else None
+    return record
+
+
+def create_erasure(
+    tenant_id: str,
+    identifiers: dict[str, str],
+    key_id: str,
+    reason: str | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat()
+    request_id = "era_" + secrets.token_hex(8)
+    with ops_db(settings) as con:
+        con.execute(
+            "insert into erasure_requests (request_id, tenant_id, identifiers, reason, status, received_at, "
+            "updated_at, key_id) values (?, ?, ?, ?, 'received', ?, ?, ?)",
+            [request_id, tenant_id, json.dumps(identifiers, sort_keys=True), reason, now, now, key_id],
+        )
+    return get_erasure(tenant_id, request_id, settings)  # type: ignore[return-value]
+
+
+def get_erasure(tenant_id: str, request_id: str, settings: Settings | None = None) -> dict[str, Any] | None:
+    """One request of one tenant; None for unknown ids and other tenants' ids alike."""
+    with ops_db(settings) as con:
+        row = con.execute(
+            f"select {', '.join(_COLUMNS)} from erasure_requests where tenant_id = ? and request_id = ?",
+            [tenant_id, request_id],
+        ).fetchone()
+    return _row(row) if row else None
+
+
+def pending_erasures(settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Requests the pipeline has yet to finish, oldest first."""
+    with ops_db(settings) as con:
+        rows = con.execute(
+            f"select {', '.join(_COLUMNS)} from erasure_requests where status in ('received', 'in_progress') "
+            "order by received_at"
+        ).fetchall()
+    return [_row(row) for row in rows]
+
+
+def update_erasure(
+    request_id: str, status: str, detail: dict[str, Any] | None = None, settings: Settings | None = None
+) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+    with ops_db(settings) as con:
+        cursor = con.execute(
+            "update erasure_requests set status = ?, detail = ?, updated_at = ? where request_id = ?",
+            [
+                status,
+                json.dumps(detail) if detail is not None else None,
+                datetime.now(UTC).isoformat(),
+                request_id,
+            ],
+        )
+        if cursor.rowcount != 1:
+            raise KeyError(request_id)
