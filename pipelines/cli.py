@@ -66,11 +66,26 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     """Start what users open, print where, stop everything on Ctrl-C."""
     bin_dir = Path(sys.executable).parent
+    settings = get_settings()
+    api_command = [
+        str(bin_dir / "uvicorn"),
+        "api.main:app",
+        "--host",
+        settings.api_host,
+        "--port",
+        str(settings.api_port),
+        "--workers",
+        str(settings.api_workers),
+        "--timeout-keep-alive",
+        str(settings.api_keepalive_seconds),
+    ]
+    api_url = f"http://{settings.api_host}:{settings.api_port}"
     services = {
         "Dagster UI (data engineers)": (
             [str(bin_dir / "dagster"), "dev", "-m", "pipelines.definitions", "-h", args.host, "-p", "3000"],
             f"http://{args.host}:3000",
         ),
+        "API (CRM apps; OpenAPI docs)": (api_command, f"{api_url}/docs"),
     }
     processes = []
     for name, (command, url) in services.items():
