@@ -41,5 +41,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Demo-scale figures in a few minutes; `BENCH_SCALE=large make bench` for the README's large rows.
+BENCH_SCALE ?= demo
 bench: install
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.generator --scale $(BENCH_SCALE)
+	$(BIN)/python -m benchmarks.ingest --scale $(BENCH_SCALE)
+	$(BIN)/python -m benchmarks.identity_deterministic --scale $(BENCH_SCALE)
+	$(BIN)/python -m benchmarks.dbt_build --scale $(BENCH_SCALE)
+	$(BIN)/python -m benchmarks.api.run
