@@ -58,5 +58,16 @@ def test_cli_generate_refuses_to_overwrite_without_the_flag(scale, tmp_path):
     assert main(["generate", "--scale", scale, "--seed", "3", "--out", str(out), "--truth", str(truth)]) == 0
     with pytest.raises(FileExistsError):
         main(["generate", "--scale", scale, "--seed", "3", "--out", str(out), "--truth", str(truth)])
-    args = ["generate", "--scale", scale, "--seed", "3", "--out", str(out), "--truth", str(truth), "--overwrite"]
+    args = [
+        "generate",
+        "--scale",
+        scale,
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--truth",
+        str(truth),
+        "--overwrite",
+    ]
     assert main(args) == 0
