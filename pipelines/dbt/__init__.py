@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["WAREHOUSE_POOL", "crm360_dbt_assets", "dbt_defs"]
+__all__ = ["crm360_dbt_assets", "dbt_defs"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("WAREHOUSE_POOL", "crm360_dbt_assets"):
+    if name == "crm360_dbt_assets":
         from pipelines.dbt import assets
 
         return getattr(assets, name)

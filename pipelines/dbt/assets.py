@@ -12,10 +12,7 @@ from dagster_dbt import dbt_assets
 from pipelines.dbt.project import crm360_dbt_project, ensure_manifest
 from pipelines.dbt.resources import WarehouseDbtCliResource
 from pipelines.dbt.translator import Crm360DbtTranslator
-
-# The pool that serialises every step writing the warehouse (DESIGN.md decision 1);
-# ingest uses the same name.
-WAREHOUSE_POOL = "warehouse"
+from pipelines.pools import WAREHOUSE_POOL
 
 translator = Crm360DbtTranslator()
 

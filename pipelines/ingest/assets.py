@@ -23,12 +23,12 @@ import dagster as dg
 from pipelines.ingest.landing import scan_landing
 from pipelines.ingest.loader import LoadReport, load_landing
 from pipelines.ingest.schema import RAW_SCHEMA, raw_tables
+from pipelines.pools import WAREHOUSE_POOL
 from warehouse.connection import warehouse
 from warehouse.contract import QUARANTINE_REASONS
 from warehouse.settings import get_settings
 
 GROUP = "ingest"
-WAREHOUSE_POOL = "warehouse"
 ENTITY_TABLES = tuple(t for t in raw_tables() if t not in ("quarantine", "manifest"))
 
 _DESCRIPTIONS = {

@@ -19,11 +19,11 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from pipelines.pools import WAREHOUSE_POOL
 from warehouse.settings import get_settings
 from warehouse.snapshots import publish_from_warehouse, read_pointer
 
 GROUP = "serving"
-WAREHOUSE_POOL = "warehouse"
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 # The marts the API needs; the others (and the ML scores) are copied when present.
 CORE_MARTS: tuple[dg.AssetKey, ...] = tuple(

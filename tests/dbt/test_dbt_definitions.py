@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetKey, Definitions
 
-from pipelines.dbt import WAREHOUSE_POOL, crm360_dbt_assets, dbt_defs
+from pipelines.dbt import crm360_dbt_assets, dbt_defs
 from pipelines.dbt.translator import Crm360DbtTranslator
 
 
@@ -38,7 +38,6 @@ def test_dbt_tests_are_asset_checks() -> None:
 
 
 def test_dbt_step_is_in_the_warehouse_pool() -> None:
-    assert WAREHOUSE_POOL == "warehouse"
     assert crm360_dbt_assets.op.pool == "warehouse"
 
 
