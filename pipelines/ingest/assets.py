@@ -163,11 +163,12 @@ def events_unique_per_tenant_message() -> dg.AssetCheckResult:
 ingest_assets = [raw_landing]
 ingest_checks = [manifest_reconciles, events_unique_per_tenant_message]
 
-ingest_job = dg.define_asset_job(
-    name="ingest_job",
-    selection=dg.AssetSelection.groups(GROUP),
+refresh_job = dg.define_asset_job(
+    name="refresh_job",
+    # New landing data must reach the marts and the serving snapshot, not stop at raw.
+    selection=dg.AssetSelection.groups(GROUP).downstream(),
     executor_def=dg.in_process_executor,
-    description="Load new landing/ files into the raw schema.",
+    description="Load new landing/ files into raw, then rebuild everything downstream (dbt, snapshot).",
 )
 
 
@@ -180,7 +181,7 @@ def landing_fingerprint() -> tuple[str, int]:
     return digest.hexdigest(), len(files)
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(job=refresh_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def ingest_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Request an ingest run when landing/ changes.
 
@@ -199,7 +200,7 @@ def ingest_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.S
 
 ingest_schedule = dg.ScheduleDefinition(
     name="ingest_hourly",
-    job=ingest_job,
+    job=refresh_job,
     cron_schedule="0 * * * *",
     description="Hourly safety net: retries files that failed and catches anything the sensor missed.",
 )
@@ -207,7 +208,7 @@ ingest_schedule = dg.ScheduleDefinition(
 defs = dg.Definitions(
     assets=ingest_assets,
     asset_checks=ingest_checks,
-    jobs=[ingest_job],
+    jobs=[refresh_job],
     sensors=[ingest_sensor],
     schedules=[ingest_schedule],
 )

@@ -22,6 +22,14 @@ def test_definitions_load_with_every_layer_as_a_group():
     assert {schedule.name for schedule in defs.schedules} >= {"ingest_hourly"}
 
 
+def test_new_landing_files_refresh_everything_down_to_the_snapshot():
+    sensor = next(sensor for sensor in defs.sensors if sensor.name == "ingest_sensor")
+    job = defs.resolve_job_def(sensor.job_name)
+    selected = job.asset_layer.executable_asset_keys
+    assert {dg.AssetKey(["raw", "events"]), dg.AssetKey(["marts", "customer_360"])} <= selected
+    assert dg.AssetKey(["serving", "snapshot"]) in selected
+
+
 def test_every_step_that_touches_the_warehouse_takes_the_warehouse_pool():
     steps = [assets.op for assets in defs.assets if isinstance(assets, dg.AssetsDefinition)]
     assert {step.name for step in steps} >= {"raw_landing", "crm360_dbt", "serving__snapshot"}

@@ -443,7 +443,7 @@ def test_dagster_asset_materializes_with_counts_and_checks_pass(env: Path) -> No
     from pipelines.ingest.assets import defs
 
     write_landing(env / "landing")
-    job = defs.resolve_job_def("ingest_job")
+    job = defs.resolve_job_def("refresh_job")
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert result.success
     materializations = {
@@ -483,7 +483,7 @@ def test_definitions_load_and_writer_steps_share_one_pool() -> None:
 
     dg.Definitions.validate_loadable(defs)
     assert raw_landing.op.pool == "warehouse"
-    job = defs.resolve_job_def("ingest_job")
+    job = defs.resolve_job_def("refresh_job")
     assert job.executor_def.name == "in_process"
 
 
@@ -502,7 +502,7 @@ def test_dagster_step_fails_visibly_when_a_file_fails(env: Path, monkeypatch: py
         return real(con, f, sha, stage, started)
 
     monkeypatch.setattr(loader, "_load_in_transaction", broken)
-    result = defs.resolve_job_def("ingest_job").execute_in_process(
+    result = defs.resolve_job_def("refresh_job").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
     )
     assert not result.success
