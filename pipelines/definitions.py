@@ -7,16 +7,18 @@ write the single-writer DuckDB warehouse (DESIGN.md decision 1); across runs the
 
 import dagster as dg
 
-from pipelines.dbt import crm360_dbt_assets, dbt_defs
-from pipelines.ingest.assets import defs as ingest_defs
+# Areas are imported as modules: Dagster's loader refuses a module scope that holds
+# more than one Definitions object.
+import pipelines.dbt as dbt_area
+import pipelines.ingest.assets as ingest_area
 from pipelines.serving.assets import build_serving_assets, serving_checks
 
 # The snapshot is published from every mart, so it waits for all of them and their checks.
-marts = [key for key in crm360_dbt_assets.keys if key.path[0] == "marts"]
+marts = [key for key in dbt_area.crm360_dbt_assets.keys if key.path[0] == "marts"]
 
 defs = dg.Definitions.merge(
-    ingest_defs,
-    dbt_defs,
+    ingest_area.defs,
+    dbt_area.dbt_defs,
     dg.Definitions(
         assets=build_serving_assets(marts),
         asset_checks=serving_checks,

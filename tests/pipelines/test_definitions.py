@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -28,6 +31,18 @@ def test_new_landing_files_refresh_everything_down_to_the_snapshot():
     selected = job.asset_layer.executable_asset_keys
     assert {dg.AssetKey(["raw", "events"]), dg.AssetKey(["marts", "customer_360"])} <= selected
     assert dg.AssetKey(["serving", "snapshot"]) in selected
+
+
+def test_the_dagster_cli_loads_the_code_location():
+    """What `crm360 build` and `crm360 serve` do: load the module by name, not by import."""
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "pipelines.definitions"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_step_that_touches_the_warehouse_takes_the_warehouse_pool():
