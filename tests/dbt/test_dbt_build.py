@@ -7,6 +7,7 @@ across runs, the merge log and old ids resolving.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,33 @@ def test_build_resolves_identity_keeps_ids_and_hides_the_key(crm360_home: Path, 
     assert _clusters("acme") == acme_after
     with warehouse(read_only=True) as con:
         assert con.execute("select count(*) from marts.customer_merges").fetchone()[0] == len(merges)
+
+
+def test_components_follow_a_long_chain(crm360_home: Path, dbt: DbtRunner) -> None:
+    """A chain of 200 identifiers is one component however many hops it spans (no
+    round limit), a node with no edge stays alone, and degrees count neighbours."""
+    with warehouse() as con:
+        load_handmade(con)
+    dbt("seed")
+    dbt("run", "--select", "+int_identity_nodes_clustered", "--exclude", "int_identity_nodes_clustered")
+    chain = [f"email:n{i:03d}@chain.example" for i in range(200)]
+    with warehouse() as con:
+        con.execute("delete from intermediate.int_identity_edges_filtered")
+        con.execute("delete from intermediate.int_identity_edges_collected")
+        for table in ("int_identity_edges_filtered", "int_identity_edges_collected"):
+            con.executemany(
+                f"insert into intermediate.{table} (tenant_id, node_a, node_b, rule) values ('t1', ?, ?, 'email')",
+                [*itertools.pairwise(chain), ("email:alone@x.example", "email:alone@x.example")],
+            )
+    dbt("run", "--select", "int_identity_nodes_clustered")
+    with warehouse(read_only=True) as con:
+        rows = con.execute(
+            "select node_key, component_id, component_size, degree from intermediate.int_identity_nodes_clustered "
+            "where tenant_id = 't1'"
+        ).fetchall()
+    by_key = {key: (component, size, degree) for key, component, size, degree in rows}
+    assert {by_key[key][0] for key in chain} == {by_key[chain[0]][0]}
+    assert {by_key[key][1] for key in chain} == {200}
+    assert [by_key[key][2] for key in (chain[0], chain[100], chain[-1])] == [1, 2, 1]
+    assert by_key["email:alone@x.example"][1] == 1
+    assert by_key["email:alone@x.example"][0] != by_key[chain[0]][0]
