@@ -33,7 +33,22 @@ from warehouse.settings import Settings
 
 log = logging.getLogger("crm360.api.audit")
 
-COLUMNS = ("at", "tenant_id", "key_id", "role", "action", "object_type", "object_id", "status")
+COLUMNS = (
+    "at",
+    "tenant_id",
+    "key_id",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "status",
+    "pii",
+    "detail",
+)
+# ``pii``: the answer carried personal data unmasked (a PII role's read, an export's
+# addresses). ``detail``: counts or parameters (an export's channel, purpose and row
+# counts), never personal data. Files written before these two columns existed have
+# eight fields a line; they are read with the two as null.
 _SELECT = ", ".join(f'"{column}"' for column in COLUMNS)  # "at" is a keyword in DuckDB
 
 
@@ -60,9 +75,13 @@ class AuditLog:
         object_type: str | None,
         object_id: str | None,
         status: int,
+        pii: bool = False,
+        detail: str | None = None,
     ) -> None:
         # The clock is read here and formatted at flush time: the read path only appends.
-        self._pending.append((time.time(), tenant_id, key_id, role, action, object_type, object_id, status))
+        self._pending.append(
+            (time.time(), tenant_id, key_id, role, action, object_type, object_id, status, int(pii), detail)
+        )
 
     def flush(self) -> int:
         """Write everything pending; returns how many records were written."""
@@ -113,6 +132,7 @@ def query_audit(
     action: str | None = None,
     key_id: str | None = None,
     object_id: str | None = None,
+    pii: bool | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
@@ -131,7 +151,8 @@ def query_audit(
     ]
     if not files:
         return []
-    where, params = ["tenant_id = ?"], [tenant_id]
+    # "*" marks platform-wide records (key management), shown to every tenant's admins.
+    where, params = ["(tenant_id = ? or tenant_id = '*')"], [tenant_id]
     if since is not None:
         where.append('"at" >= ?')
         params.append(since)
@@ -142,16 +163,24 @@ def query_audit(
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
-    types = {name: "VARCHAR" for name in COLUMNS} | {"at": "TIMESTAMPTZ", "status": "INTEGER"}
+    if pii is not None:
+        where.append("coalesce(pii, 0) = ?")
+        params.append(int(pii))
+    types = {name: "VARCHAR" for name in COLUMNS} | {
+        "at": "TIMESTAMPTZ",
+        "status": "INTEGER",
+        "pii": "INTEGER",
+    }
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
         rows = con.execute(
             f"select {_SELECT} from read_csv(?, header = false, columns = {types!r}, auto_detect = false, "
-            "delim = ',', quote = '\"', escape = '\"', new_line = '\\r\\n', parallel = false) "
+            "delim = ',', quote = '\"', escape = '\"', new_line = '\\r\\n', parallel = false, "
+            "null_padding = true) "
             f'where {" and ".join(where)} order by "at" desc, object_id limit ? offset ?',
             [files, *params, limit, offset],
         ).fetchall()
     finally:
         con.close()
-    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    return [dict(zip(COLUMNS, row, strict=True)) | {"pii": bool(row[8])} for row in rows]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from api.audit import AuditLog
 from api.errors import ApiError
+from api.permissions import PII_READERS
 from warehouse.keys import ApiKey, verify_key
 from warehouse.settings import Settings
 
@@ -32,8 +33,24 @@ class Principal:
     role: str
     audit_log: AuditLog
 
-    def audit(self, action: str, object_type: str | None, object_id: str | None, status: int = 200) -> None:
-        self.audit_log.record(self.tenant_id, self.key_id, self.role, action, object_type, object_id, status)
+    @property
+    def sees_pii(self) -> bool:
+        """Whether this caller gets personal data unmasked (api.permissions.PII_READERS)."""
+        return self.role in PII_READERS
+
+    def audit(
+        self,
+        action: str,
+        object_type: str | None,
+        object_id: str | None,
+        status: int = 200,
+        *,
+        pii: bool = False,
+        detail: str | None = None,
+    ) -> None:
+        self.audit_log.record(
+            self.tenant_id, self.key_id, self.role, action, object_type, object_id, status, pii, detail
+        )
 
 
 def key_from_authorization(header: str | None) -> str | None:

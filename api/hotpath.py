@@ -7,7 +7,10 @@ nine tenths of the application's time for such a request. The app (api/main.py) 
 :meth:`HotReads.try_answer` first, before any middleware, and it answers exactly those
 two requests when everything is ordinary: a cached valid key whose role may read, under
 its rate limit, an id that exists in the key's tenant, no query string. It uses the
-same permission table, key cache, rate limiter, snapshot and audit log as the routes.
+same permission table, key cache, rate limiter, snapshot, masking and audit log as the
+routes: a role without personal-data permission gets the profile's masked variant
+(``ServingData.profile``, made on first read and kept with the snapshot), never the
+unmasked bytes.
 
 Anything else (no key, an unknown or uncached key, a forbidden role, a miss, a rate
 limit, a query string) goes on to FastAPI unchanged, so errors, 404s, 429s and their
@@ -100,8 +103,13 @@ class HotReads:
         if state.keyring.limiter.check(principal.key_id):
             return None  # the route answers 429 with Retry-After
         key = dict_key(principal.tenant_id, survivor)
-        body = data.scores[key] if action == "scores.read" else data.profiles[key]
-        principal.audit(action, "customer", survivor)
+        if action == "scores.read":  # scores carry no personal data
+            body = data.scores[key]
+            principal.audit(action, "customer", survivor)
+        else:
+            sees_pii = principal.sees_pii
+            body = data.profile(key, sees_pii)
+            principal.audit(action, "customer", survivor, pii=sees_pii)
         headers = [
             _JSON,
             (b"content-length", str(len(body)).encode()),

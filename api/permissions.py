@@ -18,6 +18,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "scores.read": _PEOPLE_READERS | {"app"},
     "leads.read": frozenset({"admin", "analyst", "sales"}),
     "segments.read": frozenset({"admin", "analyst", "marketing"}),
+    "segments.export": frozenset({"admin", "marketing"}),
     "events.write": frozenset({"admin", "ingest"}),
     "consents.write": frozenset({"admin", "support", "marketing", "app"}),
     "erasures.write": frozenset({"admin", "support"}),
@@ -25,7 +26,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.read": frozenset({"admin"}),
 }
 
+# Personal data (names, e-mail addresses, phone numbers, addresses, birth dates) is shown
+# unmasked to the roles that work with individual people; the others get it masked in
+# every answer (api/masking.py). Not an endpoint action: it changes what a permitted read
+# returns, not whether it is allowed. A segment export shows its channel's address to
+# its roles, because the consent it is filtered on is what permits that use (docs/privacy.md).
+PII_READERS: frozenset[str] = frozenset({"admin", "sales", "support"})
+
 assert all(roles <= set(ROLES) for roles in PERMISSIONS.values())
+assert PERMISSIONS["customers.read"] >= PII_READERS
 
 
 def allowed(role: str, action: str) -> bool:

@@ -111,6 +111,15 @@ class SegmentMembersPage(Page):
     items: list[dict[str, Any]]
 
 
+class SegmentExportPage(Page):
+    """One page of a segment export: the members with a current granted consent for the channel."""
+
+    segment_id: str
+    channel: str
+    purpose: str
+    items: list[dict[str, Any]]
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 
@@ -187,7 +196,7 @@ class ErasureIn(StrictModel):
 
 class Erasure(BaseModel):
     request_id: str
-    status: Literal["received", "in_progress", "completed", "rejected"]
+    status: Literal["received", "in_progress", "completed", "failed", "rejected"]
     received_at: datetime
     updated_at: datetime
     detail: dict[str, Any] | None = None
@@ -207,6 +216,8 @@ class AuditRecord(BaseModel):
     object_type: str | None
     object_id: str | None
     status: int
+    pii: bool = Field(False, description="the answer carried personal data unmasked")
+    detail: str | None = Field(None, description="counts or parameters (exports), never personal data")
 
 
 class AuditPage(BaseModel):

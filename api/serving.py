@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from api.masking import mask_json
 from warehouse.connection import load_key
 from warehouse.settings import Settings
 from warehouse.snapshots import (
@@ -70,6 +71,8 @@ class ServingData:
     tables: dict[str, dict[str, str]]  # table -> column -> DuckDB type
     profiles: dict[str, bytes] = field(default_factory=dict)  # tenant+customer -> customer_360 JSON
     scores: dict[str, bytes] = field(default_factory=dict)  # tenant+customer -> scores JSON
+    # tenant+customer -> customer_360 JSON with personal data masked, filled on first read
+    masked_profiles: dict[str, bytes] = field(default_factory=dict)
     identifiers: dict[str, str] = field(default_factory=dict)  # tenant+type+value -> customer_id
     merged_into: dict[str, str] = field(default_factory=dict)  # tenant+old id -> surviving id
     leads_sql: str | None = None
@@ -103,6 +106,19 @@ class ServingData:
             customer_id = target
             key = dict_key(tenant_id, customer_id)
         return customer_id
+
+    def profile(self, key: str, sees_pii: bool) -> bytes:
+        """The customer 360 JSON of ``dict_key(tenant, customer)``, masked unless ``sees_pii``.
+
+        The masked variant is made on a customer's first masked read and kept with the
+        snapshot (a dict store is atomic under the GIL; two racing requests make the same bytes).
+        """
+        if sees_pii:
+            return self.profiles[key]
+        body = self.masked_profiles.get(key)
+        if body is None:
+            body = self.masked_profiles[key] = mask_json(self.profiles[key])
+        return body
 
     def lookup(self, tenant_id: str, identifier_type: str, value: str) -> str | None:
         found = self.identifiers.get(dict_key(tenant_id, identifier_type, value))
@@ -139,7 +155,7 @@ class ServingData:
         with contextlib.suppress(Exception):
             self.con.close()
 
-    def query(self, sql: str, params: list[Any]) -> list[tuple]:
+    def query(self, sql: str, params: list[Any] | dict[str, Any]) -> list[tuple]:
         """Run one query on this snapshot; the caller must hold a lease."""
         cur = snapshot_cursor(self.con)
         try:
@@ -320,7 +336,7 @@ def _free_gradually(data: ServingData, grace_seconds: float = 1.0, batch: int = 
     while not data._closed and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(grace_seconds)
-    for table in (data.profiles, data.scores, data.identifiers, data.merged_into):
+    for table in (data.profiles, data.masked_profiles, data.scores, data.identifiers, data.merged_into):
         while table:
             for _ in range(min(batch, len(table))):
                 table.popitem()

@@ -42,6 +42,31 @@ create table if not exists erasure_requests (
     detail text
 );
 create index if not exists erasure_requests_status on erasure_requests (status);
+create table if not exists erasure_audit (
+    request_id text not null,
+    tenant_id text not null,
+    status text not null,
+    counts text not null,
+    verified_at text,
+    recorded_at text not null
+);
+create table if not exists suppressed_identifiers (
+    tenant_id text not null,
+    kind text not null,
+    digest text not null,
+    request_id text not null,
+    added_at text not null,
+    primary key (tenant_id, kind, digest)
+);
+create table if not exists retraining_flags (
+    flag_id integer primary key autoincrement,
+    tenant_id text not null,
+    request_id text,
+    reason text not null,
+    tables text not null,
+    flagged_at text not null,
+    cleared_at text
+);
 create table if not exists idempotency (
     tenant_id text not null,
     endpoint text not null,

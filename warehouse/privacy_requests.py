@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from warehouse.opstore import ops_db
-from warehouse.settings import Settings
+from warehouse.settings import Settings, get_settings
 
-STATUSES = ("received", "in_progress", "completed", "rejected")
+# received = pending, in_progress = running; failed: the pipeline could not finish or verify it.
+STATUSES = ("received", "in_progress", "completed", "failed", "rejected")
 _COLUMNS = (
     "request_id",
     "tenant_id",
@@ -92,3 +93,29 @@ def update_erasure(
         )
         if cursor.rowcount != 1:
             raise KeyError(request_id)
+
+
+def scrub_identifiers(request_id: str, settings: Settings | None = None) -> None:
+    """After a completed erasure the request keeps only the kinds of identifier it named.
+
+    The store is then vacuumed and its WAL truncated, so the values leave the file too.
+    """
+    with ops_db(settings) as con:
+        row = con.execute("select identifiers from erasure_requests where request_id = ?", [request_id]).fetchone()
+        if row is None:
+            raise KeyError(request_id)
+        kinds = {kind: "[erased]" for kind in json.loads(row[0])}
+        con.execute(
+            "update erasure_requests set identifiers = ? where request_id = ?",
+            [json.dumps(kinds, sort_keys=True), request_id],
+        )
+    import sqlite3
+
+    path = (settings or get_settings()).ops_db_path
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        con.execute("pragma secure_delete = on")
+        con.execute("vacuum")
+        con.execute("pragma wal_checkpoint(truncate)")
+    finally:
+        con.close()

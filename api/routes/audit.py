@@ -22,6 +22,7 @@ def list_audit_records(
     action: Annotated[str | None, Query(max_length=100, description="e.g. customers.read")] = None,
     key_id: Annotated[str | None, Query(max_length=100)] = None,
     object_id: Annotated[str | None, Query(max_length=200, description="e.g. a customer id")] = None,
+    pii: Annotated[bool | None, Query(description="only reads that returned personal data unmasked")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> AuditPage:
@@ -35,6 +36,7 @@ def list_audit_records(
         action=action,
         key_id=key_id,
         object_id=object_id,
+        pii=pii,
         limit=limit + 1,
         offset=offset,
     )

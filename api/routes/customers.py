@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from api.deps import CustomersReader, ScoresReader, Serving, State, TimelineReader
 from api.errors import ApiError, no_snapshot, not_found
+from api.routes.pages import masked_rows
 from api.schemas import Customer360, CustomerScores, TimelinePage
 from api.serving import ServingData, dict_key
 
@@ -86,8 +87,8 @@ async def lookup_customer(
         # The audit names the kinds of identifier, never their values.
         principal.audit("customers.lookup", "identifier:" + "+".join(sorted(given)), None, 404)
         raise not_found("customer")
-    principal.audit("customers.lookup", "customer", customer_id)
-    body = data.profiles[dict_key(principal.tenant_id, customer_id)]
+    principal.audit("customers.lookup", "customer", customer_id, pii=principal.sees_pii)
+    body = data.profile(dict_key(principal.tenant_id, customer_id), principal.sees_pii)
     return _json_response(body, data, customer_id, customer_id)
 
 
@@ -98,8 +99,9 @@ async def get_customer(customer_id: str, principal: CustomersReader, data: Servi
     if survivor is None:
         principal.audit("customers.read", "customer", customer_id, 404)
         raise not_found("customer")
-    principal.audit("customers.read", "customer", survivor)
-    return _json_response(data.profiles[dict_key(principal.tenant_id, survivor)], data, customer_id, survivor)
+    principal.audit("customers.read", "customer", survivor, pii=principal.sees_pii)
+    body = data.profile(dict_key(principal.tenant_id, survivor), principal.sees_pii)
+    return _json_response(body, data, customer_id, survivor)
 
 
 @router.get("/{customer_id}/scores", response_model=CustomerScores)
@@ -134,7 +136,8 @@ def get_customer_timeline(
                 f"order by {order} limit ? offset ?) r",
                 [principal.tenant_id, survivor, limit + 1, offset],
             )
-        principal.audit("timeline.read", "customer", survivor)
+        rows = masked_rows(rows, principal.sees_pii)
+        principal.audit("timeline.read", "customer", survivor, pii=principal.sees_pii)
         more = len(rows) > limit
         body = b"".join(
             [

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api.deps import LeadsReader, State
 from api.errors import no_snapshot
-from api.routes.pages import page_body
+from api.routes.pages import masked_rows, page_body
 from api.schemas import LeadsPage
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
@@ -49,6 +49,6 @@ def list_leads(
             f"order by {order} limit ? offset ?",
             [*params, limit + 1, offset],
         )
-        principal.audit("leads.read", "leads", None)
-        body = page_body(rows, limit, offset, data.version, status="ok")
+        principal.audit("leads.read", "leads", None, pii=principal.sees_pii)
+        body = page_body(masked_rows(rows, principal.sees_pii), limit, offset, data.version, status="ok")
         return Response(body, media_type="application/json")

@@ -137,10 +137,11 @@ def raw_landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeRes
 
 @dg.asset_check(asset=_key("manifest"), blocking=True, pool=WAREHOUSE_POOL)
 def manifest_reconciles() -> dg.AssetCheckResult:
-    """Every loaded file's rows add up: rows_in = loaded + quarantined + duplicates."""
+    """Every loaded file's rows add up: rows_in = loaded + quarantined + duplicates + suppressed."""
     with warehouse() as con:
         bad = con.execute(
-            f"SELECT file FROM {RAW_SCHEMA}.manifest WHERE rows_in <> loaded + quarantined + duplicates"
+            f"SELECT file FROM {RAW_SCHEMA}.manifest "
+            "WHERE rows_in <> loaded + quarantined + duplicates + coalesce(suppressed, 0)"
         ).fetchall()
     return dg.AssetCheckResult(
         passed=not bad, metadata={"files_not_reconciling": dg.MetadataValue.json([r[0] for r in bad])}

@@ -25,6 +25,7 @@ from pipelines.ingest.landing import LandingFile, scan_landing, sha256_of
 from pipelines.ingest.schema import RAW_SCHEMA, ensure_raw_schema, entity_columns, quote_ident
 from pipelines.ingest.stage import Stage, sql_literal, stage_events, stage_table_file
 from warehouse.settings import get_settings
+from warehouse.suppression import drop_suppressed
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class FileReport:
     reasons: dict[str, int]
     seconds: float
     ignored_columns: tuple[str, ...] = ()
+    suppressed: int = 0  # rows about erased people, dropped (warehouse/suppression.py)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class LoadReport:
             "loaded": sum(f.loaded for f in self.loaded),
             "quarantined": sum(f.quarantined for f in self.loaded),
             "duplicates": sum(f.duplicates for f in self.loaded),
+            "suppressed": sum(f.suppressed for f in self.loaded),
         }
 
     def by_entity(self) -> dict[str, dict[str, int]]:
@@ -273,9 +276,13 @@ def load_file(
     """
     started = time.perf_counter()
     stage = staged.result()
+    # Rows about erased people leave the stage before anything else sees them (the stage
+    # is another database, so this cannot happen inside the warehouse transaction).
+    suppressed = drop_suppressed(con, stage.table, landing_file.entity, landing_file.tenant_id)
     con.execute("BEGIN TRANSACTION")
     try:
-        result = _load_in_transaction(con, landing_file, sha, stage, started)
+        extra = {"suppressed": suppressed} if suppressed else {}
+        result = _load_in_transaction(con, landing_file, sha, stage, started, **extra)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -297,7 +304,7 @@ def _stage_file(con: duckdb.DuckDBPyConnection, f: LandingFile, ns: str) -> Stag
 
 
 def _load_in_transaction(
-    con: duckdb.DuckDBPyConnection, f: LandingFile, sha: str, stage: Stage, started: float
+    con: duckdb.DuckDBPyConnection, f: LandingFile, sha: str, stage: Stage, started: float, *, suppressed: int = 0
 ) -> FileReport:
     entity = f.entity
     target = f"{RAW_SCHEMA}.{quote_ident(entity)}"
@@ -309,6 +316,7 @@ def _load_in_transaction(
         f"count(*) FILTER (WHERE _reason = '_blank') FROM {stage.table}"
     ).fetchone()
     blank_lines = stage.blank_lines + blank_in_stage
+    rows_in += suppressed  # dropped from the stage before the transaction (load_file)
 
     # Duplicates: later repeats of a key inside the file, and keys already in raw. Only
     # good rows take part: a quarantined row never makes a later good one a duplicate.
@@ -357,14 +365,15 @@ def _load_in_transaction(
         ).fetchall()
     )
 
-    if rows_in != loaded + quarantined + duplicates:
+    if rows_in != loaded + quarantined + duplicates + suppressed:
         raise ReconciliationError(
             f"{f.relative}: {rows_in} rows in != {loaded} loaded + {quarantined} quarantined "
-            f"+ {duplicates} duplicates"
+            f"+ {duplicates} duplicates + {suppressed} suppressed"
         )
     con.execute(
         f"INSERT INTO {RAW_SCHEMA}.manifest (file, sha256, size, mtime_ns, entity, format, tenant_id, rows_in, "
-        "loaded, quarantined, duplicates, blank_lines, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        "loaded, quarantined, duplicates, blank_lines, suppressed, loaded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
         [
             f.relative,
             sha,
@@ -378,6 +387,7 @@ def _load_in_transaction(
             quarantined,
             duplicates,
             blank_lines,
+            suppressed,
         ],
     )
     return FileReport(
@@ -390,6 +400,7 @@ def _load_in_transaction(
         loaded=loaded,
         quarantined=quarantined,
         duplicates=duplicates,
+        suppressed=suppressed,
         blank_lines=blank_lines,
         reasons=reasons,
         seconds=time.perf_counter() - started,

@@ -55,6 +55,7 @@ MANIFEST_COLUMNS: tuple[Column, ...] = (
     Column("quarantined", BIGINT, True),
     Column("duplicates", BIGINT, True),
     Column("blank_lines", BIGINT, True, "empty lines skipped (they carry no data)"),
+    Column("suppressed", BIGINT, description="rows about erased people dropped (docs/privacy.md)"),
     Column("loaded_at", TIMESTAMP, True),
 )
 

@@ -31,6 +31,13 @@ CALLS: tuple[Call, ...] = (
     Call("GET", "/v1/segments", "/v1/segments", "segments.read"),
     Call("GET", "/v1/segments/seg_vip/members", "/v1/segments/{segment_id}/members", "segments.read"),
     Call(
+        "GET",
+        "/v1/segments/seg_vip/export",
+        "/v1/segments/{segment_id}/export",
+        "segments.export",
+        query={"channel": "email"},
+    ),
+    Call(
         "POST",
         "/v1/batch",
         "/v1/batch",

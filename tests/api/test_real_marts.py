@@ -120,3 +120,37 @@ def test_merged_away_id_resolves_on_real_marts(real):
     assert response.json()["customer_id"] == survivor
     assert response.headers["x-merged-into"] == survivor
     assert response.headers["x-snapshot-version"] == info.version
+
+
+def test_consent_history_agrees_with_customer_360_and_exports(real):
+    """The privacy mart is built, published, agrees with customer_360.consents, and drives exports."""
+    client, keys, info, _, _ = real
+    assert "consent_history" in info.tables
+    con = open_encrypted(info.path, load_key(real[4][0]), read_only=True)
+    try:
+        current = con.execute(
+            "select tenant_id, customer_id, channel, purpose, status from consent_history where is_current "
+            "order by all"
+        ).fetchall()
+        from_360 = con.execute(
+            "select tenant_id, customer_id, k.key, p.key, p.value ->> '$' from customer_360, "
+            "json_each(consents) k, json_each(k.value) p order by all"
+        ).fetchall()
+    finally:
+        con.close()
+    assert current and current == from_360
+    tenant, customer_id = current[0][0], current[0][1]
+    segment = next(
+        s["segment_id"]
+        for s in client.get("/v1/segments?limit=500", headers=bearer(keys[tenant])).json()["items"]
+        if any(
+            m["customer_id"] == customer_id
+            for m in client.get(
+                f"/v1/segments/{s['segment_id']}/members?limit=500", headers=bearer(keys[tenant])
+            ).json()["items"]
+        )
+    )
+    exported = client.get(
+        f"/v1/segments/{segment}/export", params={"channel": "email"}, headers=bearer(keys[tenant])
+    ).json()["items"]
+    assert customer_id in {item["customer_id"] for item in exported}

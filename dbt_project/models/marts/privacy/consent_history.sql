@@ -1,0 +1,84 @@
+{#- One row per consent change (granted or withdrawn, per channel and purpose) of each
+    customer, with where it came from and when, and whether it is the customer's current
+    status for that channel and purpose. Read by the API's segment export (fail closed:
+    no current granted row, no export) and the dashboards.
+
+    A consent record resolves to its customer through the identity graph (its contact,
+    then its email, then its phone). A consent posted through the API names a contact by
+    its CRM record id, without the CRM's source system: when the graph cannot place it,
+    it is matched to the tenant's contact with that record id, if exactly one has it.
+    Consents that resolve to nobody are left out: they cannot permit anything. -#}
+with
+
+consents as not materialized (select * from {{ ref('stg_crm__consents') }}),
+resolved as not materialized (
+    select * from {{ ref('int_identity_records_resolved') }} where customer_id is not null
+),
+contacts as not materialized (select * from {{ ref('stg_crm__contacts') }}),
+
+consents_resolved as (
+    select consents.*, resolved.customer_id
+    from consents
+    left join resolved
+        on resolved.entity = 'consents' and consents.tenant_id = resolved.tenant_id
+        and consents.source_system = resolved.source_system and consents.consent_id = resolved.record_id
+),
+
+unique_contacts as (
+    select contacts.tenant_id, contacts.contact_id, any_value(resolved.customer_id) as customer_id
+    from contacts
+    inner join resolved
+        on resolved.entity = 'contacts' and contacts.tenant_id = resolved.tenant_id
+        and contacts.source_system = resolved.source_system and contacts.contact_id = resolved.record_id
+    group by all
+    having count(distinct resolved.customer_id) = 1
+),
+
+placed as (
+    select
+        consents_resolved.* exclude (customer_id),
+        coalesce(consents_resolved.customer_id, unique_contacts.customer_id) as customer_id
+    from consents_resolved
+    left join unique_contacts
+        on consents_resolved.customer_id is null
+        and consents_resolved.tenant_id = unique_contacts.tenant_id
+        and consents_resolved.contact_id = unique_contacts.contact_id
+),
+
+changes as (
+    select
+        tenant_id,
+        customer_id,
+        consent_id,
+        channel,
+        purpose,
+        status,
+        source,
+        source_system,
+        coalesce(occurred_at, updated_at) as recorded_at,
+        updated_at,
+        row_number() over (
+            partition by tenant_id, customer_id, channel, purpose
+            order by coalesce(occurred_at, updated_at) desc, updated_at desc, source_system desc, consent_id desc
+        ) as recency
+    from placed
+    where customer_id is not null and channel is not null and purpose is not null and status is not null
+),
+
+final as (
+    select
+        tenant_id,
+        customer_id,
+        consent_id,
+        channel,
+        purpose,
+        status,
+        source,
+        source_system,
+        recorded_at,
+        updated_at,
+        recency = 1 as is_current
+    from changes
+)
+
+select * from final

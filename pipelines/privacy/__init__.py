@@ -1,0 +1,1 @@
+"""Privacy area: erasure requests and retention (docs/privacy.md)."""

@@ -1,0 +1,74 @@
+"""Key rotation (new files, old key opens nothing) and the retention job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_rotate_key_reencrypts_warehouse_and_snapshots(privacy_home: Path) -> None:
+    from pipelines.cli import main
+    from warehouse.connection import WarehouseKeyError, load_key, open_encrypted, warehouse
+    from warehouse.settings import get_settings
+    from warehouse.snapshots import list_snapshots, open_snapshot, publish_from_warehouse, read_pointer
+
+    settings = get_settings()
+    publish_from_warehouse(settings)
+    old_key = load_key(settings)
+    old_snapshots = [p for _, p in list_snapshots(settings.snapshots_dir)]
+    with warehouse(read_only=True) as con:
+        before = con.execute("select count(*) from marts.customer_360").fetchone()[0]
+
+    assert main(["rotate-key"]) == 0
+
+    new_key = load_key(settings)
+    assert new_key != old_key
+    assert (settings.key_file.stat().st_mode & 0o777) == 0o600
+    with pytest.raises(WarehouseKeyError):
+        open_encrypted(settings.warehouse_path, old_key, read_only=True).close()
+    with warehouse(read_only=True) as con:
+        assert con.execute("select count(*) from marts.customer_360").fetchone()[0] == before
+    assert not any(p.exists() for p in old_snapshots)  # new files, old ones gone
+    current = read_pointer(settings.snapshots_dir)
+    snap = open_snapshot(current.path(settings.snapshots_dir))
+    assert snap.execute("select count(*) from customer_360").fetchone()[0] == before
+    snap.close()
+    with pytest.raises(WarehouseKeyError):
+        open_encrypted(current.path(settings.snapshots_dir), old_key, read_only=True).close()
+    assert len(list_snapshots(settings.snapshots_dir)) == len(old_snapshots)
+
+    from api.audit import query_audit
+
+    assert any(r["action"] == "keys.rotate" for r in query_audit(settings, "acme"))
+
+
+def test_retention_job_deletes_old_rows_with_counts(privacy_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.privacy.assets import retention
+    from warehouse.connection import warehouse
+
+    with warehouse(read_only=True) as con:
+        cutoff = con.execute("select quantile_cont(epoch(timestamp), 0.5) from raw.events").fetchone()[0]
+        expected = con.execute("select count(*) from raw.events where epoch(timestamp) < ?", [cutoff]).fetchone()[0]
+        total = con.execute("select count(*) from raw.events").fetchone()[0]
+    from datetime import UTC, datetime
+
+    keep_days = max(1, int((datetime.now(UTC).timestamp() - cutoff) // 86400))
+    config = privacy_home / "retention.toml"
+    config.write_text(
+        f'[tables."raw.events"]\ncolumn = "timestamp"\nkeep_days = {keep_days}\n'
+        '[tables."marts.not_there"]\ncolumn = "x"\nkeep_days = 1\n'
+        "[files.audit]\nkeep_days = 30\n"
+    )
+    monkeypatch.setenv("CRM360_RETENTION_CONFIG", str(config))
+    result = dg.materialize([retention])
+    assert result.success
+    metadata = result.asset_materializations_for_node("privacy__retention")[0].metadata
+    deleted = metadata["deleted_per_table"].value["raw.events"]
+    assert 0 < deleted < total and abs(deleted - expected) <= total * 0.05
+    assert metadata["policies"].value["marts.not_there"]["missing"] is True
+    with warehouse(read_only=True) as con:
+        assert con.execute("select count(*) from raw.events").fetchone()[0] == total - deleted
