@@ -1,10 +1,15 @@
-{#- The edges connected components run on: every stage's edges (today the deterministic
-    ones; the probabilistic stage adds its accepted matches here), less those touching a
-    blocked identifier. -#}
+{#- The edges connected components run on: every stage's edges (the deterministic ones and
+    the probabilistic stage's accepted matches), less those touching a blocked identifier.
+    Probabilistic edges join person records only; over-merge protection was applied to
+    them before they got here (int_identity_probabilistic_edges). -#}
 with
 
 deterministic_edges as not materialized (
     select * from {{ ref('int_identity_edges_collected') }}
+),
+
+probabilistic_edges as not materialized (
+    select * from {{ ref('int_identity_probabilistic_edges') }}
 ),
 
 blocked as not materialized (
@@ -14,6 +19,9 @@ blocked as not materialized (
 all_edges as (
     select tenant_id, node_a, node_b, rule, match_probability, stage, evidence, last_loaded_at
     from deterministic_edges
+    union all
+    select tenant_id, node_a, node_b, rule, match_probability, stage, evidence, last_loaded_at
+    from probabilistic_edges
 ),
 
 final as (

@@ -1,0 +1,1 @@
+"""Probabilistic identity resolution (splink 5 on DuckDB): a plain library, no Dagster."""
