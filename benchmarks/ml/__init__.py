@@ -1,0 +1,1 @@
+"""ML benchmarks: python -m benchmarks.ml.<name> (see docs/ml.md)."""

@@ -1,0 +1,31 @@
+"""Fixtures for the ML tests: a private CRM360_HOME and dbt runner, as in tests/dbt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.dbt.dbt_runner import DbtRunner
+
+
+@pytest.fixture
+def crm360_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("CRM360_HOME", str(tmp_path))
+    for name in (
+        "CRM360_ENCRYPTION_KEY",
+        "CRM360_WAREHOUSE",
+        "CRM360_DATA_DIR",
+        "CRM360_KEY_FILE",
+        "CRM360_LANDING_DIR",
+        "CRM360_GROUND_TRUTH_DIR",
+        "CRM360_MODELS_DIR",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    yield tmp_path
+
+
+@pytest.fixture
+def dbt(crm360_home: Path) -> DbtRunner:
+    return DbtRunner(crm360_home)
