@@ -182,12 +182,13 @@ def _model_versions(
     return versions
 
 
-def _derive_segments(con: duckdb.DuckDBPyConnection, alias: str) -> dict[str, int]:
+def _derive_segments(con: duckdb.DuckDBPyConnection, alias: str, settings: Settings) -> dict[str, int]:
     """Segments from customer_360 when the warehouse has no segment mart of its own.
 
     Each lifecycle stage, RFM segment and tag that customer_360 carries becomes a segment
-    (``lifecycle:customer``, ``rfm:champions``, ``tag:high_value``), so the segment
-    endpoints serve real memberships until marketing models its own segment_members.
+    (``lifecycle:customer``, ``rfm:champions``, ``tag:high_value``), and so does every
+    segment saved in the dashboards (``saved:<name>``), its members selected from this
+    snapshot's customer_360 by the same statement the dashboards preview it with.
     """
     columns = {
         row[0]
@@ -222,10 +223,27 @@ def _derive_segments(con: duckdb.DuckDBPyConnection, alias: str) -> dict[str, in
         "when 'rfm' then 'rfm_segment' else 'tags' end as description "
         f"from (select distinct tenant_id, segment_id from {target}.segment_members) order by all"
     )
+    _publish_saved_segments(con, target, settings)
     return {
         table: con.execute(f"select count(*) from {target}.{table}").fetchone()[0]
         for table in ("segment_members", "segments")
     }
+
+
+def _publish_saved_segments(con: duckdb.DuckDBPyConnection, target: str, settings: Settings) -> None:
+    from warehouse.segments import SEGMENT_MEMBERS_SQL, list_segments, segment_params
+
+    # The statement names customer_360: a CTE of that name points it at the new snapshot.
+    members_sql = f"with customer_360 as (select * from {target}.customer_360) {SEGMENT_MEMBERS_SQL}"
+    for segment in list_segments(settings=settings):
+        con.execute(
+            f"insert into {target}.segment_members select distinct ?, ?, customer_id from ({members_sql})",
+            [segment.tenant_id, segment.segment_id, *segment_params(segment.tenant_id, segment.filters)],
+        )
+        con.execute(
+            f"insert into {target}.segments values (?, ?, 'saved', ?, ?)",
+            [segment.tenant_id, segment.segment_id, segment.name, segment.description or segment.filters.describe()],
+        )
 
 
 def publish_snapshot(
@@ -267,7 +285,7 @@ def publish_snapshot(
             con.execute(f"create table {alias}.main.{_quote(name)} as select * from {relation}{order_by}")
             counts[name] = con.execute(f"select count(*) from {alias}.main.{_quote(name)}").fetchone()[0]
         if "segment_members" not in tables and "segments" not in tables:
-            counts.update(_derive_segments(con, alias))
+            counts.update(_derive_segments(con, alias, settings))
         versions = dict(model_versions or {})
         for table, found in _model_versions(con, alias, [t for t in SCORE_TABLES if t in tables]).items():
             versions.setdefault(table, found)
