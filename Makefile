@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 SCALE ?= demo
 SEED ?= 42
 
-.PHONY: demo build serve test lint format bench install
+.PHONY: demo build serve test lint format bench install chromium
 
 demo: build serve
 
@@ -29,9 +29,13 @@ build: install
 serve: install
 	$(BIN)/crm360 serve
 
-test: install
+test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The dashboards' browser test drives Debian's chromium through playwright (never `playwright install`).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ same work is reachable from Dagster assets and tests without going through the C
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import shutil
@@ -80,12 +81,31 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         str(settings.api_keepalive_seconds),
     ]
     api_url = f"http://{settings.api_host}:{settings.api_port}"
+    dashboards_command = [
+        str(bin_dir / "streamlit"),
+        "run",
+        str(REPO_ROOT / "dashboards" / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.address",
+        settings.dashboard_host,
+        "--server.port",
+        str(settings.dashboard_port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
     services = {
         "Dagster UI (data engineers)": (
             [str(bin_dir / "dagster"), "dev", "-m", "pipelines.definitions", "-h", args.host, "-p", "3000"],
             f"http://{args.host}:3000",
         ),
         "API (CRM apps; OpenAPI docs)": (api_command, f"{api_url}/docs"),
+        "Dashboards (analysts; sign in with an API key)": (
+            dashboards_command,
+            f"http://{settings.dashboard_host}:{settings.dashboard_port}",
+        ),
     }
     processes = []
     for name, (command, url) in services.items():
@@ -151,6 +171,95 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _guess_identifier(value: str) -> str:
+    if "@" in value:
+        return "email"
+    if value.startswith("cus_"):
+        return "customer_id"
+    if value.lstrip("+").replace(" ", "").replace("-", "").isdigit():
+        return "phone"
+    return "user_id"
+
+
+def _cmd_erase(args: argparse.Namespace) -> int:
+    """Record an erasure request (as the API does); with --now carry it out at once."""
+    from warehouse.privacy_requests import create_erasure
+
+    kind = args.type or _guess_identifier(args.identifier)
+    record = create_erasure(args.tenant, {kind: args.identifier}, "cli", args.reason)
+    print(f"erasure request {record['request_id']} recorded ({kind}); status {record['status']}")
+    if not args.now:
+        print("the erasure sensor starts erasure_job; poll with the API or run again with --now")
+        return 0
+    from warehouse.erasure import process_erasure
+
+    try:
+        detail = process_erasure(record)
+    except Exception as exc:
+        print(f"error: erasure failed: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    print(json.dumps(detail, indent=2))
+    return 0
+
+
+def _cmd_rotate_key(args: argparse.Namespace) -> int:
+    """Re-encrypt the warehouse and every snapshot under a new key; the old key stops working."""
+    from api.audit import AuditLog
+    from warehouse.rotation import RotationError, rotate_key
+
+    settings = get_settings()
+    try:
+        report = rotate_key(settings)
+    except RotationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    audit = AuditLog(settings)
+    audit.record("*", "cli", "operator", "keys.rotate", "encryption_key", None, 200)
+    audit.flush()
+    print(
+        f"re-encrypted the warehouse ({report.warehouse_bytes} bytes) and {len(report.snapshots)} snapshot(s) "
+        f"in {report.seconds} s; {len(report.deleted)} old file(s) deleted; the old key opens nothing now"
+    )
+    return 0
+
+
+def _cmd_identity_review_list(args: argparse.Namespace) -> int:
+    """Print the probabilistic matches awaiting a reviewer."""
+    from ml.identity.reviews import review_queue
+    from warehouse.connection import warehouse
+
+    with warehouse(read_only=True) as con:
+        queue = review_queue(con, args.tenant, args.limit)
+    if args.json:
+        print(json.dumps(queue, indent=2, default=str))
+        return 0
+    if not queue:
+        print("the review queue is empty")
+    for item in queue:
+        print(
+            f"{item['pair_id']}  {item['tenant_id']}  p={item['match_probability']}  {item['status']}"
+            f"{' (' + item['reason'] + ')' if item['reason'] else ''}\n"
+            f"    {item['node_a']}  {item['record_a']}\n    {item['node_b']}  {item['record_b']}\n"
+            f"    {item['evidence']}"
+        )
+    return 0
+
+
+def _cmd_identity_review_decide(args: argparse.Namespace) -> int:
+    """Record a reviewer's confirm or reject of a probabilistic match."""
+    from ml.identity.reviews import record_decision
+    from warehouse.connection import warehouse
+
+    try:
+        with warehouse() as con:
+            done = record_decision(con, args.pair_id, args.decision, args.reviewer, args.note)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    print(f"{done['decision']}ed {done['pair_id']} ({done['node_a']} ~ {done['node_b']}); applied at the next run")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm360", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -185,9 +294,39 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--tenant")
     listing.set_defaults(func=_cmd_keys_list)
 
+    erase = sub.add_parser("erase", help="request the erasure of a person (GDPR art. 17) by any identifier")
+    erase.add_argument("identifier", help="an email, phone, user id, anonymous id, external id or customer id")
+    erase.add_argument("--tenant", required=True)
+    erase.add_argument(
+        "--type", choices=("email", "phone", "user_id", "anonymous_id", "external_id", "customer_id")
+    )
+    erase.add_argument("--reason")
+    erase.add_argument("--now", action="store_true", help="carry it out now instead of via the Dagster sensor")
+    erase.set_defaults(func=_cmd_erase)
+
+    rotate = sub.add_parser("rotate-key", help="re-encrypt the warehouse and snapshots under a new key")
+    rotate.set_defaults(func=_cmd_rotate_key)
+
     serve = sub.add_parser("serve", help="start the Dagster UI, the API and the dashboards")
     serve.add_argument("--host", default="127.0.0.1")
     serve.set_defaults(func=_cmd_serve)
+
+    identity = sub.add_parser("identity", help="identity resolution: the probabilistic review queue")
+    review = identity.add_subparsers(dest="identity_command", required=True).add_parser(
+        "review", help="pairs between the review and accept thresholds, or blocked by over-merge protection"
+    )
+    review_sub = review.add_subparsers(dest="review_command", required=True)
+    review_list = review_sub.add_parser("list", help="undecided pairs, most probable first")
+    review_list.add_argument("--tenant")
+    review_list.add_argument("--limit", type=int, default=50)
+    review_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    review_list.set_defaults(func=_cmd_identity_review_list)
+    for decision in ("confirm", "reject"):
+        verb = review_sub.add_parser(decision, help=f"{decision} a pair; it overrides the model from the next run")
+        verb.add_argument("pair_id")
+        verb.add_argument("--reviewer", default=getpass.getuser())
+        verb.add_argument("--note")
+        verb.set_defaults(func=_cmd_identity_review_decide, decision=decision)
     return parser
 
 

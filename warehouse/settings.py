@@ -27,15 +27,31 @@ class Settings:
     snapshots_dir: Path
     dbt_project_dir: Path
     dbt_target: str
+    # DuckDB's memory cap inside dbt (it spills to data_dir/tmp beyond it); its default,
+    # 80% of RAM, gets the process killed when other jobs share the machine.
+    dbt_memory_limit: str
     snapshots_keep: int = 3  # published snapshots kept on disk, the current one included
     snapshot_poll_seconds: float = 1.0  # how often readers look for a new snapshot pointer
     ops_db_path: Path = Path("ops.sqlite")  # API keys, audit and privacy requests (docs/api.md)
+    models_dir: Path = Path("models")  # the ML model registry (docs/ml.md)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = 2
     api_keepalive_seconds: int = 75  # thousands of mostly idle clients: keep their connections
     api_rate_limit: float = 500.0  # requests/s per API key in each worker process
     api_rate_burst: int = 1000
+    # Probabilistic identity (docs/identity.md): matches at or above the accept threshold
+    # merge; those between the review and accept thresholds wait for a reviewer.
+    identity_accept_threshold: float = 0.8
+    identity_review_threshold: float = 0.5
+    identity_max_cluster_records: int = 20  # a probabilistic merge never makes a bigger cluster
+    identity_model_dir: Path = Path("models/identity")  # saved, versioned splink models
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8501
+    dashboard_cache_seconds: int = 600  # query results cached per snapshot version, this long at most
+    # Privacy (docs/privacy.md): the suppression list's own HMAC key, and retention policies.
+    suppression_key_file: Path = Path("suppression.key")
+    retention_config: Path = REPO_ROOT / "warehouse" / "retention.toml"
 
     @property
     def quarantine_dir(self) -> Path:
@@ -58,13 +74,24 @@ def get_settings() -> Settings:
         snapshots_dir=Path(env.get("CRM360_SNAPSHOTS_DIR", data_dir / "snapshots")),
         dbt_project_dir=REPO_ROOT / "dbt_project",
         dbt_target=env.get("CRM360_DBT_TARGET", "dev"),
+        dbt_memory_limit=env.get("CRM360_DBT_MEMORY_LIMIT", "8GB"),
         snapshots_keep=max(1, int(env.get("CRM360_SNAPSHOTS_KEEP", "3"))),
         snapshot_poll_seconds=float(env.get("CRM360_SNAPSHOT_POLL_SECONDS", "1.0")),
         ops_db_path=Path(env.get("CRM360_OPS_DB", data_dir / "api" / "ops.sqlite")),
+        models_dir=Path(env.get("CRM360_MODELS_DIR", data_dir / "models")),
         api_host=env.get("CRM360_API_HOST", "127.0.0.1"),
         api_port=int(env.get("CRM360_API_PORT", "8000")),
         api_workers=int(env.get("CRM360_API_WORKERS", "2")),
         api_keepalive_seconds=int(env.get("CRM360_API_KEEPALIVE", "75")),
         api_rate_limit=float(env.get("CRM360_API_RATE_LIMIT", "500")),
         api_rate_burst=int(env.get("CRM360_API_RATE_BURST", "1000")),
+        identity_accept_threshold=float(env.get("CRM360_IDENTITY_ACCEPT_THRESHOLD", "0.8")),
+        identity_review_threshold=float(env.get("CRM360_IDENTITY_REVIEW_THRESHOLD", "0.5")),
+        identity_max_cluster_records=int(env.get("CRM360_IDENTITY_MAX_CLUSTER_RECORDS", "20")),
+        identity_model_dir=Path(env.get("CRM360_IDENTITY_MODEL_DIR", data_dir / "models" / "identity")),
+        dashboard_host=env.get("CRM360_DASHBOARD_HOST", "127.0.0.1"),
+        dashboard_port=int(env.get("CRM360_DASHBOARD_PORT", "8501")),
+        dashboard_cache_seconds=int(env.get("CRM360_DASHBOARD_CACHE_SECONDS", "600")),
+        suppression_key_file=Path(env.get("CRM360_SUPPRESSION_KEY_FILE", data_dir / "suppression.key")),
+        retention_config=Path(env.get("CRM360_RETENTION_CONFIG", REPO_ROOT / "warehouse" / "retention.toml")),
     )

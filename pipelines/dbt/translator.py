@@ -8,7 +8,7 @@ from typing import Any
 from dagster import AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-LAYERS = ("staging", "intermediate", "marts")
+LAYERS = ("staging", "intermediate", "marts", "ml")
 
 
 class Crm360DbtTranslator(DagsterDbtTranslator):
@@ -24,7 +24,9 @@ class Crm360DbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return AssetKey(["raw", dbt_resource_props["name"]])
+            # a source written by a Python asset between dbt models names its key in meta
+            explicit = (dbt_resource_props.get("meta") or {}).get("dagster", {}).get("asset_key")
+            return AssetKey(explicit) if explicit else AssetKey(["raw", dbt_resource_props["name"]])
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
             return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)

@@ -12,8 +12,9 @@ import pytest
 
 from pipelines.definitions import defs
 from warehouse.connection import warehouse
+from warehouse.segments import SegmentFilters, save_segment
 from warehouse.settings import get_settings
-from warehouse.snapshots import read_pointer
+from warehouse.snapshots import open_snapshot, read_pointer
 
 
 def test_definitions_load_with_every_layer_as_a_group():
@@ -56,6 +57,8 @@ def test_the_whole_pipeline_materializes_from_landing_to_snapshot(small_dataset,
     for name in ("CRM360_ENCRYPTION_KEY", "CRM360_WAREHOUSE", "CRM360_DATA_DIR", "CRM360_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
     shutil.copytree(small_dataset.landing, tmp_path / "landing")
+    # A segment saved in the dashboards before the run is published with its members.
+    saved = save_segment("acme", "Paying customers", SegmentFilters(lifecycle_stages=("Customer",)), key_id="k1")
 
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
@@ -67,10 +70,27 @@ def test_the_whole_pipeline_materializes_from_landing_to_snapshot(small_dataset,
         unreconciled = con.execute(
             "select count(*) from raw.manifest where rows_in <> loaded + quarantined + duplicates"
         ).fetchone()[0]
+        paying = {
+            row[0]
+            for row in con.execute(
+                "select customer_id from marts.customer_360 where tenant_id = 'acme' and lifecycle_stage = 'Customer'"
+            ).fetchall()
+        }
     assert customers > 0
     assert unreconciled == 0
     pointer = read_pointer(get_settings().snapshots_dir)
     assert pointer is not None
+    with open_snapshot(pointer.path(get_settings().snapshots_dir)) as snapshot:
+        members = {
+            row[0]
+            for row in snapshot.execute(
+                "select customer_id from segment_members where tenant_id = 'acme' and segment_id = ?",
+                [saved.segment_id],
+            ).fetchall()
+        }
+        kind = snapshot.execute("select kind from segments where segment_id = ?", [saved.segment_id]).fetchone()
+    assert paying and members == paying
+    assert kind == ("saved",)
 
 
 @pytest.mark.parametrize("scale", ["small"])
