@@ -52,6 +52,8 @@ def prepare_workdir(workdir: Path, scale: str, seed: int):
             con.execute("checkpoint")
         print(f"loaded in {time.perf_counter() - started:.0f}s", flush=True)
         shutil.copyfile(settings.warehouse_path, baseline)
+    # A WAL left by a killed run belongs to the old file and would not replay on the copy.
+    settings.warehouse_path.with_name(settings.warehouse_path.name + ".wal").unlink(missing_ok=True)
     shutil.copyfile(baseline, settings.warehouse_path)
     return settings
 

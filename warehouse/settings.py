@@ -27,8 +27,9 @@ class Settings:
     snapshots_dir: Path
     dbt_project_dir: Path
     dbt_target: str
-    # DuckDB's memory cap inside dbt (it spills to data_dir/tmp beyond it); its default,
-    # 80% of RAM, gets the process killed when other jobs share the machine.
+    # DuckDB's memory cap inside dbt (beyond it, it spills to .tmp/ in dbt's working
+    # folder); its default, 80% of RAM, got the process killed while other jobs shared
+    # the machine.
     dbt_memory_limit: str
     snapshots_keep: int = 3  # published snapshots kept on disk, the current one included
     snapshot_poll_seconds: float = 1.0  # how often readers look for a new snapshot pointer

@@ -51,7 +51,6 @@ def dbt_environment(settings: Settings | None = None, *, for_parse: bool = False
         HTTPFS_VAR: str(httpfs_extension_path()),
         TARGET_VAR: settings.dbt_target,
         "CRM360_DBT_MEMORY_LIMIT": settings.dbt_memory_limit,
-        "CRM360_DBT_TEMP_DIRECTORY": str(settings.data_dir / "tmp"),
         # When a Python asset sits between dbt models (identity/probabilistic_matches),
         # Dagster runs dbt in several steps; a singular test then runs only in the step
         # that builds all its parents, not (dbt's default "eager") in the first one.
