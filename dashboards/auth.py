@@ -109,7 +109,9 @@ def mask_frame(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
         return frame
     masked = frame.copy()
     for column in columns:
-        masked[column] = masked[column].map(lambda value, column=column: mask_value(column, value)).astype(object)
+        masked[column] = (
+            masked[column].map(lambda value, column=column: mask_value(column, value)).astype(object)
+        )
     return masked
 
 

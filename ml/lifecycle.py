@@ -16,6 +16,28 @@ from ml.drift import feature_drift
 from ml.evaluate import compare_with_production, evaluation_report
 from ml.train import TrainedModel
 
+# The two warehouse tables the dashboards' "Data and models" page reads (ml.model_metrics,
+# ml.model_calibration): column -> polars type. Models are trained across tenants, so no
+# tenant_id (aggregates only, shown to every tenant; docs/dashboards.md).
+MODEL_METRICS_COLUMNS: dict[str, type[pl.DataType]] = {
+    "model": pl.String,
+    "model_version": pl.String,
+    "roc_auc": pl.Float64,
+    "pr_auc": pl.Float64,
+    "brier": pl.Float64,
+    "log_loss": pl.Float64,
+    "base_rate": pl.Float64,
+    "positives": pl.Int64,
+    "rows": pl.Int64,
+}
+MODEL_CALIBRATION_COLUMNS: dict[str, type[pl.DataType]] = {
+    "model": pl.String,
+    "model_version": pl.String,
+    "predicted": pl.Float64,
+    "observed": pl.Float64,
+    "rows": pl.Int64,
+}
+
 AUC_TOLERANCE = 0.01  # a candidate may be this much worse than production (noise), no more
 MAX_PSI = 0.25  # largest feature drift (PSI) between training rows and the rows to score
 
@@ -75,6 +97,37 @@ def evaluate_candidate(
         "gain.png": plots.gain_png(report["deciles"]),
     }
     return report, images
+
+
+def evaluation_tables(
+    name: str, version: str, report: dict[str, Any] | None, card: dict[str, Any] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One model version's rows of ``model_metrics`` (one row) and ``model_calibration`` (one per bin).
+
+    From its evaluation report (``evaluate_candidate``: held-out test rows after the
+    training window); without one (a version promoted by hand) the card's test metrics
+    and no calibration rows.
+    """
+    metrics = (report or {}).get("metrics") or (card or {}).get("test_metrics") or {}
+    metric_row = {"model": name, "model_version": version} | {
+        column: metrics.get(column)
+        for column in MODEL_METRICS_COLUMNS
+        if column not in ("model", "model_version")
+    }
+    calibration_rows = [
+        {
+            "model": name,
+            "model_version": version,
+            "predicted": b["predicted"],
+            "observed": b["observed"],
+            "rows": b["rows"],
+        }
+        for b in (report or {}).get("calibration") or []
+    ]
+    return (
+        pl.DataFrame([metric_row], schema=MODEL_METRICS_COLUMNS),
+        pl.DataFrame(calibration_rows, schema=MODEL_CALIBRATION_COLUMNS),
+    )
 
 
 def fit_customer_value(train_rows: pl.DataFrame, horizon_days: float) -> dict[str, Any]:

@@ -256,7 +256,9 @@ def _cmd_identity_review_decide(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
-    print(f"{done['decision']}ed {done['pair_id']} ({done['node_a']} ~ {done['node_b']}); applied at the next run")
+    print(
+        f"{done['decision']}ed {done['pair_id']} ({done['node_a']} ~ {done['node_b']}); applied at the next run"
+    )
     return 0
 
 
@@ -295,13 +297,17 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(func=_cmd_keys_list)
 
     erase = sub.add_parser("erase", help="request the erasure of a person (GDPR art. 17) by any identifier")
-    erase.add_argument("identifier", help="an email, phone, user id, anonymous id, external id or customer id")
+    erase.add_argument(
+        "identifier", help="an email, phone, user id, anonymous id, external id or customer id"
+    )
     erase.add_argument("--tenant", required=True)
     erase.add_argument(
         "--type", choices=("email", "phone", "user_id", "anonymous_id", "external_id", "customer_id")
     )
     erase.add_argument("--reason")
-    erase.add_argument("--now", action="store_true", help="carry it out now instead of via the Dagster sensor")
+    erase.add_argument(
+        "--now", action="store_true", help="carry it out now instead of via the Dagster sensor"
+    )
     erase.set_defaults(func=_cmd_erase)
 
     rotate = sub.add_parser("rotate-key", help="re-encrypt the warehouse and snapshots under a new key")
@@ -322,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     review_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
     review_list.set_defaults(func=_cmd_identity_review_list)
     for decision in ("confirm", "reject"):
-        verb = review_sub.add_parser(decision, help=f"{decision} a pair; it overrides the model from the next run")
+        verb = review_sub.add_parser(
+            decision, help=f"{decision} a pair; it overrides the model from the next run"
+        )
         verb.add_argument("pair_id")
         verb.add_argument("--reviewer", default=getpass.getuser())
         verb.add_argument("--note")

@@ -101,7 +101,9 @@ def scrub_identifiers(request_id: str, settings: Settings | None = None) -> None
     The store is then vacuumed and its WAL truncated, so the values leave the file too.
     """
     with ops_db(settings) as con:
-        row = con.execute("select identifiers from erasure_requests where request_id = ?", [request_id]).fetchone()
+        row = con.execute(
+            "select identifiers from erasure_requests where request_id = ?", [request_id]
+        ).fetchone()
         if row is None:
             raise KeyError(request_id)
         kinds = {kind: "[erased]" for kind in json.loads(row[0])}

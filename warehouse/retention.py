@@ -77,7 +77,11 @@ def enforce_retention(
                 f"delete from {_quote(schema)}.{_quote(table)} where {_quote(policy.column)} < ?",
                 [cutoff],
             ).fetchone()[0]
-            report[policy.table] = {"deleted": int(deleted), "cutoff": cutoff.isoformat(), "keep_days": policy.keep_days}
+            report[policy.table] = {
+                "deleted": int(deleted),
+                "cutoff": cutoff.isoformat(),
+                "keep_days": policy.keep_days,
+            }
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -242,7 +242,12 @@ def _publish_saved_segments(con: duckdb.DuckDBPyConnection, target: str, setting
         )
         con.execute(
             f"insert into {target}.segments values (?, ?, 'saved', ?, ?)",
-            [segment.tenant_id, segment.segment_id, segment.name, segment.description or segment.filters.describe()],
+            [
+                segment.tenant_id,
+                segment.segment_id,
+                segment.name,
+                segment.description or segment.filters.describe(),
+            ],
         )
 
 

@@ -158,7 +158,11 @@ def _candidates(entity: str, columns: set[str]) -> list[tuple[str, str]]:
             found.append(("email", column))
     if "phone" in columns:
         found.append(("phone", "phone"))
-    for column, kind in (("user_id", "user_id"), ("anonymous_id", "anonymous_id"), ("previous_id", "user_id")):
+    for column, kind in (
+        ("user_id", "user_id"),
+        ("anonymous_id", "anonymous_id"),
+        ("previous_id", "user_id"),
+    ):
         if column in columns:
             found.append((kind, column))
     if "previous_id" in columns:

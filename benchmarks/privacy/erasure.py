@@ -58,8 +58,11 @@ def main() -> None:
         ).fetchone()
         before = resolve_subject(con, tenant, {"email": email})
         before_rows = count_remaining(con, before)
-    print(f"subject: {len(before.customer_ids)} customer id(s), {len(before.node_keys)} nodes; "
-          f"found in {len(before_rows)} tables ({sum(before_rows.values())} rows)", flush=True)
+    print(
+        f"subject: {len(before.customer_ids)} customer id(s), {len(before.node_keys)} nodes; "
+        f"found in {len(before_rows)} tables ({sum(before_rows.values())} rows)",
+        flush=True,
+    )
 
     request = create_erasure(tenant, {"email": email}, "benchmark", "benchmark")
     started = time.perf_counter()

@@ -23,6 +23,7 @@ import dagster as dg
 from pipelines.ingest.landing import scan_landing
 from pipelines.ingest.loader import LoadReport, load_landing
 from pipelines.ingest.schema import RAW_SCHEMA, raw_tables
+from pipelines.ml import training_keys
 from pipelines.pools import WAREHOUSE_POOL
 from warehouse.connection import warehouse
 from warehouse.contract import QUARANTINE_REASONS
@@ -166,10 +167,15 @@ ingest_checks = [manifest_reconciles, events_unique_per_tenant_message]
 
 refresh_job = dg.define_asset_job(
     name="refresh_job",
-    # New landing data must reach the marts and the serving snapshot, not stop at raw.
-    selection=dg.AssetSelection.groups(GROUP).downstream(),
+    # New landing data must reach the marts and the serving snapshot, not stop at raw. The
+    # feature marts and scores are downstream too, and so is the ML training chain: that is
+    # left to the weekly ml_retrain_job, so new files are scored with the production models.
+    selection=dg.AssetSelection.groups(GROUP).downstream() - dg.AssetSelection.assets(*training_keys),
     executor_def=dg.in_process_executor,
-    description="Load new landing/ files into raw, then rebuild everything downstream (dbt, snapshot).",
+    description=(
+        "Load new landing/ files into raw, then rebuild everything downstream (dbt, feature marts, "
+        "scores with the production models, snapshot); training stays with ml_retrain_job."
+    ),
 )
 
 

@@ -304,7 +304,13 @@ def _stage_file(con: duckdb.DuckDBPyConnection, f: LandingFile, ns: str) -> Stag
 
 
 def _load_in_transaction(
-    con: duckdb.DuckDBPyConnection, f: LandingFile, sha: str, stage: Stage, started: float, *, suppressed: int = 0
+    con: duckdb.DuckDBPyConnection,
+    f: LandingFile,
+    sha: str,
+    stage: Stage,
+    started: float,
+    *,
+    suppressed: int = 0,
 ) -> FileReport:
     entity = f.entity
     target = f"{RAW_SCHEMA}.{quote_ident(entity)}"

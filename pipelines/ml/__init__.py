@@ -1,7 +1,9 @@
 """The ML area: models trained on the feature marts, their checks, and their schedules.
 
 ``defs`` for pipelines/definitions.py; ``score_keys`` are the tables the serving
-snapshot waits for.
+snapshot waits for; ``training_keys`` the training chain (candidate, evaluation with its
+blocking check, production), which only ``ml_retrain_job`` (and ``crm360 build``) runs:
+``refresh_job`` and ``ml_score_job`` score with the production models.
 """
 
 import dagster as dg
@@ -13,8 +15,8 @@ ml_assets, ml_checks, score_keys = build_ml_area()
 
 _training = dg.AssetSelection.groups(GROUP)  # the feature marts (dbt) and every ML asset
 # scoring: the feature marts and the score tables, not the training chain
-_training_chain = [key for assets in ml_assets for key in assets.keys if key not in score_keys]
-_scoring = dg.AssetSelection.groups(GROUP) - dg.AssetSelection.assets(*_training_chain)
+training_keys = [key for assets in ml_assets for key in assets.keys if key not in score_keys]
+_scoring = dg.AssetSelection.groups(GROUP) - dg.AssetSelection.assets(*training_keys)
 
 retrain_job = dg.define_asset_job(
     name="ml_retrain_job",

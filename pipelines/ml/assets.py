@@ -6,7 +6,13 @@ Per classifier (lead scoring, churn) and for customer value, in group ``ml``:
       -> ml/<model>_candidate     train on the rows before the cut-off, register a version
       -> ml/<model>_evaluation    report vs the production model, plots; blocking check
       -> ml/<model>_production    promote the candidate (only if the check passed)
-      -> ml/<scores>              score the current rows with the production model
+      -> ml/<scores>              score the current rows with the production model, and
+                                  write its metrics and calibration to ml.model_metrics /
+                                  ml.model_calibration (the dashboards' model section)
+
+Only the score steps run in refresh_job (every ingest) and ml_score_job; the training
+chain runs in ml_retrain_job (weekly) and ``crm360 build``. With no production model yet
+a score step leaves its table alone and succeeds, so a refresh still publishes.
 
 The steps read the warehouse (read-only) and the score steps write the ``ml`` schema, so
 all take the ``warehouse`` pool (DESIGN.md decision 1). The registry lives under the
@@ -23,9 +29,15 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from ml.lifecycle import customer_value_is_sound, evaluate_candidate, fit_customer_value, model_card
+from ml.lifecycle import (
+    customer_value_is_sound,
+    evaluate_candidate,
+    evaluation_tables,
+    fit_customer_value,
+    model_card,
+)
 from ml.models import CLASSIFIERS, CUSTOMER_VALUE, CUSTOMER_VALUE_TABLE, ModelDefinition
-from ml.registry import ModelRegistry
+from ml.registry import ModelRegistry, RegisteredModel
 from ml.scoring import per_customer, score_customer_value, score_frame
 from ml.train import FeatureSpec, data_hash, train_classifier
 from pipelines.pools import WAREHOUSE_POOL
@@ -37,6 +49,8 @@ FEATURES_SCHEMA = "features"
 SCORES_SCHEMA = "ml"
 HORIZON_DAYS = 90  # the dbt var ml_horizon_days: the customer-value check window
 VALUE_HORIZON_DAYS = 365  # customer value is forecast for the next 12 months
+METRICS_TABLE = "model_metrics"  # one row per classifier: its production version's test metrics
+CALIBRATION_TABLE = "model_calibration"  # its calibration curve, one row per bin
 
 
 def registry() -> ModelRegistry:
@@ -59,6 +73,55 @@ def write_scores(table: str, frame: pl.DataFrame) -> None:
         con.execute(f'create or replace table {SCORES_SCHEMA}."{table}" as select * from scores_frame')
         con.execute("commit")
         con.unregister("scores_frame")
+
+
+def write_model_evaluation(name: str, metrics: pl.DataFrame, calibration: pl.DataFrame) -> None:
+    """Replace model ``name``'s rows of ``ml.model_metrics`` and ``ml.model_calibration``.
+
+    Other models' rows stay; both tables change in one transaction. A table whose columns
+    differ from the frame's (an older layout) is recreated.
+    """
+    with warehouse() as con:
+        con.execute(f"create schema if not exists {SCORES_SCHEMA}")
+        con.execute("begin")
+        for table, frame in ((METRICS_TABLE, metrics), (CALIBRATION_TABLE, calibration)):
+            relation = f'{SCORES_SCHEMA}."{table}"'
+            con.register("evaluation_frame", frame.to_arrow())
+            existing = [
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    [SCORES_SCHEMA, table],
+                ).fetchall()
+            ]
+            if existing != frame.columns:
+                con.execute(f"create or replace table {relation} as select * from evaluation_frame limit 0")
+            con.execute(f"delete from {relation} where model = ?", [name])
+            con.execute(f"insert into {relation} select * from evaluation_frame")
+            con.unregister("evaluation_frame")
+        con.execute("commit")
+
+
+def publish_production_evaluation(name: str, current: RegisteredModel) -> pl.DataFrame:
+    """Write the production version's metrics and calibration (its evaluation.json) to the
+    warehouse; returns the metrics row for the asset's metadata."""
+    path = current.path / "evaluation.json"
+    report = json.loads(path.read_text()) if path.exists() else None
+    metrics, calibration = evaluation_tables(name, current.version, report, current.card)
+    write_model_evaluation(name, metrics, calibration)
+    return metrics
+
+
+def _no_production_model(name: str, table: str) -> dg.MaterializeResult:
+    """First run ever (or a refresh before any training): nothing to score with, and not an
+    error: the refresh must still publish. The table is left as it is."""
+    message = (
+        f"no {name} model in production yet: {SCORES_SCHEMA}.{table} left unchanged "
+        "(ml_retrain_job or `crm360 build` trains and promotes one)"
+    )
+    dg.get_dagster_logger().warning(message)
+    return dg.MaterializeResult(metadata={"model_version": "none", "skipped": message})
 
 
 def _markdown_image(title: str, png: bytes) -> str:
@@ -239,13 +302,16 @@ def build_classifier_assets(
         kinds={"duckdb"},
         description=(
             f"{score_table}: the production {name} model's calibrated probability for every current "
-            f"{definition.entity}, with risk band, top 3 reasons in words, model version and scoring time."
+            f"{definition.entity}, with risk band, top 3 reasons in words, model version and scoring time; "
+            f"also the production model's test metrics and calibration curve (rows model = '{name}' of "
+            f"{SCORES_SCHEMA}.{METRICS_TABLE} and {SCORES_SCHEMA}.{CALIBRATION_TABLE}). Without a production "
+            "model it changes nothing and succeeds."
         ),
     )
     def scores() -> dg.MaterializeResult:
         current = registry().production(name)
         if current is None:
-            raise dg.Failure(description=f"no {name} model in production")
+            return _no_production_model(name, score_table)
         rows = read_features(definition.feature_table, "score")
         scored = score_frame(
             definition,
@@ -259,6 +325,7 @@ def build_classifier_assets(
         if probability_column != "score":
             scored = per_customer(scored, probability_column)
         write_scores(score_table, scored)
+        evaluation = publish_production_evaluation(name, current).row(0, named=True)
         bands = dict(scored.group_by("risk_band").len().iter_rows())
         sample = scored.sort(probability_column, descending=True).head(5)
         return dg.MaterializeResult(
@@ -267,6 +334,8 @@ def build_classifier_assets(
                 "dagster/row_count": len(scored),
                 "risk_bands": dg.MetadataValue.json(bands),
                 "mean_probability": round(float(scored[probability_column].mean() or 0.0), 4),
+                "test_roc_auc": evaluation["roc_auc"] if evaluation["roc_auc"] is not None else "n/a",
+                "test_brier": evaluation["brier"] if evaluation["brier"] is not None else "n/a",
                 "top_rows": dg.MetadataValue.md(
                     "| probability | band | reasons |\n|---:|---|---|\n"
                     + "\n".join(
@@ -368,7 +437,7 @@ def build_customer_value_assets() -> tuple[
     def customer_value() -> dg.MaterializeResult:
         current = registry().production(CUSTOMER_VALUE)
         if current is None:
-            raise dg.Failure(description="no customer value model in production")
+            return _no_production_model(CUSTOMER_VALUE, "customer_value")
         rows = read_features(CUSTOMER_VALUE_TABLE, "score")
         scored = score_customer_value(
             rows, current.load(), current.version, datetime.now(UTC), VALUE_HORIZON_DAYS

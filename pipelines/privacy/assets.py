@@ -49,7 +49,9 @@ def erasures(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "requests": dg.MetadataValue.int(len(results)),
             "rows_deleted": dg.MetadataValue.int(sum(totals.values())),
             "deleted_per_table": dg.MetadataValue.json(totals),
-            "landing_rows_removed": dg.MetadataValue.int(sum(r.get("landing_rows_removed", 0) for r in results)),
+            "landing_rows_removed": dg.MetadataValue.int(
+                sum(r.get("landing_rows_removed", 0) for r in results)
+            ),
             "seconds": dg.MetadataValue.json([r.get("seconds") for r in results]),
         }
     )

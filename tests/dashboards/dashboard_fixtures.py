@@ -251,9 +251,11 @@ SCORES_SQL = [
     from marts.customer_360
     """,
     """
+    -- the layout pipelines/ml writes (ml.lifecycle.MODEL_METRICS_COLUMNS): no tenant_id
     create or replace table ml.model_metrics as
-    select * from (values ('churn', 'churn-v1', 0.81, 0.12), ('lead', 'lead-v1', 0.77, 0.15))
-        v(model, model_version, roc_auc, brier)
+    select * from (values ('churn', 'churn-v1', 0.81, 0.42, 0.12, 0.39, 0.15, 60::bigint, 400::bigint),
+                          ('lead_scoring', 'lead-v1', 0.77, 0.31, 0.15, 0.45, 0.2, 80::bigint, 400::bigint))
+        v(model, model_version, roc_auc, pr_auc, brier, log_loss, base_rate, positives, rows)
     """,
     """
     create or replace table ml.model_calibration as

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 import pipelines.ml.assets as ml_assets
+from ml.lifecycle import MODEL_CALIBRATION_COLUMNS, MODEL_METRICS_COLUMNS, evaluation_tables
 from ml.models import LEAD
 from ml.registry import ModelRegistry
 from tests.ml.synthetic import lead_table
@@ -40,8 +41,21 @@ def _run(assets, checks) -> dg.ExecuteInProcessResult:
     return dg.materialize([*assets, *checks], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 
+def _evaluation_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
+    with warehouse(read_only=True) as con:
+        return (
+            con.execute("select * from ml.model_metrics order by model").pl(),
+            con.execute("select * from ml.model_calibration order by model, predicted").pl(),
+        )
+
+
 def test_the_chain_promotes_a_first_model_then_keeps_it_from_a_worse_one(lead_chain, monkeypatch) -> None:
     assets, checks, train = lead_chain
+    # another model's rows, written earlier: scoring lead_scoring must leave them alone
+    other_metrics, other_calibration = evaluation_tables(
+        "churn", "churn-v0", {"metrics": {"roc_auc": 0.7, "brier": 0.1, "rows": 10}, "calibration": []}
+    )
+    ml_assets.write_model_evaluation("churn", other_metrics, other_calibration)
     result = _run(assets, checks)
     assert result.success
     assert all(check.passed for check in result.get_asset_check_evaluations())
@@ -73,8 +87,59 @@ def test_the_chain_promotes_a_first_model_then_keeps_it_from_a_worse_one(lead_ch
     assert set(scores["risk_band"]) <= {"hot", "warm", "cold"}
     assert (scores["reasons"].list.len() == 3).mean() > 0.9
 
+    # the dashboards' model section: the production version's test metrics and calibration
+    metrics, calibration = _evaluation_tables()
+    assert metrics.columns == list(MODEL_METRICS_COLUMNS) and "tenant_id" not in metrics.columns
+    assert calibration.columns == list(MODEL_CALIBRATION_COLUMNS)
+    assert metrics.select("model", "model_version").rows() == [
+        ("churn", "churn-v0"),
+        ("lead_scoring", production.version),
+    ]
+    lead = metrics.filter(pl.col("model") == "lead_scoring").row(0, named=True)
+    report = json.loads((production.path / "evaluation.json").read_text())
+    assert lead["roc_auc"] == report["metrics"]["roc_auc"] > 0.6  # the synthetic table has a signal
+    assert 0 < lead["pr_auc"] <= 1 and 0 < lead["brier"] < 0.25 and lead["log_loss"] > 0
+    assert 0 < lead["base_rate"] < 1 and 0 < lead["positives"] < lead["rows"]
+    curve = calibration.filter(pl.col("model") == "lead_scoring")
+    assert curve["model_version"].unique().to_list() == [production.version]
+    assert 5 <= len(curve) <= 10 and curve["rows"].sum() == lead["rows"]
+    assert curve["predicted"].is_between(0, 1).all() and curve["observed"].is_between(0, 1).all()
+    assert curve["predicted"].is_sorted()
+    # calibrated: the observed rate follows the predicted probability
+    assert curve["observed"][-1] > curve["observed"][0]
+    assert (curve["predicted"] - curve["observed"]).abs().mean() < 0.15
+    assert calibration.filter(pl.col("model") == "churn").is_empty()
+
     # the next week: a failing blocking check keeps the production model
     _a_broken_feed_is_not_promoted(assets, checks, train, monkeypatch)
+    metrics, calibration = _evaluation_tables()
+    assert metrics.filter(pl.col("model") == "lead_scoring")["model_version"].to_list() == [
+        production.version
+    ]
+    assert set(calibration["model_version"]) == {production.version}
+
+
+def test_scoring_without_a_production_model_succeeds_and_writes_nothing(lead_chain) -> None:
+    """refresh_job and ml_score_job score with the production model; before the first training
+    they must not fail (the refresh still publishes), and they leave the score tables alone."""
+    assets, _, _ = lead_chain
+    value_assets, _, value_key = ml_assets.build_customer_value_assets()
+    selection = [dg.AssetKey(["ml", "lead_scores"]), value_key]
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([*assets, *value_assets], selection=selection, instance=instance)
+    assert result.success
+    events = result.get_asset_materialization_events()
+    assert {e.asset_key for e in events} == set(selection)
+    for event in events:
+        metadata = event.materialization.metadata
+        assert metadata["model_version"].value == "none" and "no " in metadata["skipped"].value
+    settings = get_settings()
+    if settings.warehouse_path.exists():
+        with warehouse(read_only=True) as con:
+            tables = {
+                r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+            }
+        assert not tables & {"lead_scores", "customer_value", "model_metrics", "model_calibration"}
 
 
 def _a_broken_feed_is_not_promoted(

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+import pipelines.ml as ml_area
 from pipelines.definitions import defs
 from warehouse.connection import warehouse
 from warehouse.segments import SegmentFilters, save_segment
@@ -32,6 +33,29 @@ def test_new_landing_files_refresh_everything_down_to_the_snapshot():
     selected = job.asset_layer.executable_asset_keys
     assert {dg.AssetKey(["raw", "events"]), dg.AssetKey(["marts", "customer_360"])} <= selected
     assert dg.AssetKey(["serving", "snapshot"]) in selected
+
+
+def test_refresh_scores_new_data_with_the_production_models_but_does_not_train():
+    """Every ingest refreshes the feature marts and the scores; training stays weekly."""
+    refresh = defs.resolve_job_def("refresh_job").asset_layer.executable_asset_keys
+    retrain = defs.resolve_job_def("ml_retrain_job").asset_layer.executable_asset_keys
+    training = {
+        dg.AssetKey(["ml", f"{model}_{step}"])
+        for model in ("lead_scoring", "churn")
+        for step in ("candidate", "evaluation", "production")
+    } | {dg.AssetKey(["ml", "customer_value_candidate"]), dg.AssetKey(["ml", "customer_value_production"])}
+    assert set(ml_area.training_keys) == training
+    scores = set(ml_area.score_keys)
+    assert scores == {dg.AssetKey(["ml", t]) for t in ("lead_scores", "churn_predictions", "customer_value")}
+    features = {dg.AssetKey(["features", t]) for t in ("ml_lead_features", "ml_churn_features")}
+    assert not training & refresh
+    assert scores | features | {dg.AssetKey(["serving", "snapshot"])} <= refresh
+    assert training | scores <= retrain
+    # the blocking checks of the training chain are not in the refresh either
+    checks = {
+        key.name for key in defs.resolve_job_def("refresh_job").asset_layer.asset_graph.asset_check_keys
+    }
+    assert "candidate_fit_for_production" not in checks and "parameters_are_sound" not in checks
 
 
 def test_the_dagster_cli_loads_the_code_location():
@@ -58,7 +82,9 @@ def test_the_whole_pipeline_materializes_from_landing_to_snapshot(small_dataset,
         monkeypatch.delenv(name, raising=False)
     shutil.copytree(small_dataset.landing, tmp_path / "landing")
     # A segment saved in the dashboards before the run is published with its members.
-    saved = save_segment("acme", "Paying customers", SegmentFilters(lifecycle_stages=("Customer",)), key_id="k1")
+    saved = save_segment(
+        "acme", "Paying customers", SegmentFilters(lifecycle_stages=("Customer",)), key_id="k1"
+    )
 
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
@@ -88,9 +114,23 @@ def test_the_whole_pipeline_materializes_from_landing_to_snapshot(small_dataset,
                 [saved.segment_id],
             ).fetchall()
         }
-        kind = snapshot.execute("select kind from segments where segment_id = ?", [saved.segment_id]).fetchone()
+        kind = snapshot.execute(
+            "select kind from segments where segment_id = ?", [saved.segment_id]
+        ).fetchone()
+        # the dashboards' model section: each classifier's production metrics and calibration
+        metrics = snapshot.execute("select model, model_version, roc_auc from model_metrics").fetchall()
+        bins = snapshot.execute(
+            "select model, count(*), sum(rows) from model_calibration group by model"
+        ).fetchall()
+        lead_versions = snapshot.execute("select distinct model_version from lead_scores").fetchall()
     assert paying and members == paying
     assert kind == ("saved",)
+    versions = {model: version for model, version, _ in metrics}
+    assert set(versions) == {"churn", "lead_scoring"}
+    assert lead_versions == [(versions["lead_scoring"],)]
+    assert all(roc_auc is None or 0 <= roc_auc <= 1 for _, _, roc_auc in metrics)
+    assert {model for model, _, _ in bins} == {"churn", "lead_scoring"}
+    assert all(count >= 1 and rows >= count for _, count, rows in bins)
 
 
 @pytest.mark.parametrize("scale", ["small"])

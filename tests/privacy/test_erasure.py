@@ -57,8 +57,12 @@ def test_erasure_removes_the_subject_everywhere_and_suppresses_them(privacy_home
     needles = [v.encode() for v in raw_forms if len(v) >= 7]
 
     # Before: every layer holds them.
-    assert {"raw.contacts", "intermediate.int_identity_customer_ids_assigned", "marts.customer_360",
-            "marts.customer_identifiers"} <= set(before), before
+    assert {
+        "raw.contacts",
+        "intermediate.int_identity_customer_ids_assigned",
+        "marts.customer_360",
+        "marts.customer_identifiers",
+    } <= set(before), before
     assert _files_with(settings.landing_dir, needles)
     for _, path in list_snapshots(settings.snapshots_dir):
         snap = open_snapshot(path)
@@ -123,10 +127,26 @@ def test_erasure_removes_the_subject_everywhere_and_suppresses_them(privacy_home
     events = settings.landing_dir / "events" / tenant / "late.jsonl"
     user_id = sorted(subject.user_ids)[0] if subject.user_ids else "nobody"
     events.write_text(
-        json.dumps({"type": "track", "event": "x", "messageId": "late-1", "userId": user_id,
-                    "timestamp": "2026-11-01T00:00:00Z"}) + "\n"
-        + json.dumps({"type": "track", "event": "x", "messageId": "late-2", "userId": "someone-else",
-                      "timestamp": "2026-11-01T00:00:00Z"}) + "\n"
+        json.dumps(
+            {
+                "type": "track",
+                "event": "x",
+                "messageId": "late-1",
+                "userId": user_id,
+                "timestamp": "2026-11-01T00:00:00Z",
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "type": "track",
+                "event": "x",
+                "messageId": "late-2",
+                "userId": "someone-else",
+                "timestamp": "2026-11-01T00:00:00Z",
+            }
+        )
+        + "\n"
     )
     with warehouse() as con:
         report = load_landing(settings.landing_dir, con)
@@ -135,8 +155,16 @@ def test_erasure_removes_the_subject_everywhere_and_suppresses_them(privacy_home
         assert (contacts.rows_in, contacts.loaded, contacts.suppressed) == (2, 1, 1)
         late_events = by_file[f"events/{tenant}/late.jsonl"]
         assert late_events.loaded == 1 and late_events.suppressed == (1 if subject.user_ids else 0)
-        assert con.execute(
-            "select suppressed from raw.manifest where file = 'crm/contacts/late-arrivals.csv'"
-        ).fetchone()[0] == 1
+        assert (
+            con.execute(
+                "select suppressed from raw.manifest where file = 'crm/contacts/late-arrivals.csv'"
+            ).fetchone()[0]
+            == 1
+        )
         assert con.execute("select count(*) from raw.contacts where record_id = 'ZZ1'").fetchone()[0] == 0
-        assert con.execute("select count(*) from raw.quarantine where payload ilike ?", [f"%{email}%"]).fetchone()[0] == 0
+        assert (
+            con.execute(
+                "select count(*) from raw.quarantine where payload ilike ?", [f"%{email}%"]
+            ).fetchone()[0]
+            == 0
+        )

@@ -46,13 +46,17 @@ def test_rotate_key_reencrypts_warehouse_and_snapshots(privacy_home: Path) -> No
     assert any(r["action"] == "keys.rotate" for r in query_audit(settings, "acme"))
 
 
-def test_retention_job_deletes_old_rows_with_counts(privacy_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retention_job_deletes_old_rows_with_counts(
+    privacy_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pipelines.privacy.assets import retention
     from warehouse.connection import warehouse
 
     with warehouse(read_only=True) as con:
         cutoff = con.execute("select quantile_cont(epoch(timestamp), 0.5) from raw.events").fetchone()[0]
-        expected = con.execute("select count(*) from raw.events where epoch(timestamp) < ?", [cutoff]).fetchone()[0]
+        expected = con.execute(
+            "select count(*) from raw.events where epoch(timestamp) < ?", [cutoff]
+        ).fetchone()[0]
         total = con.execute("select count(*) from raw.events").fetchone()[0]
     from datetime import UTC, datetime
 

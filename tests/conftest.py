@@ -1,4 +1,4 @@
-"""Fixtures for building the dbt project into a temporary warehouse."""
+"""Fixtures shared across the test packages."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.dbt.dbt_runner import DbtRunner
 
 @pytest.fixture
 def crm360_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private CRM360_HOME: warehouse, key and landing all under tmp_path."""
+    """A private CRM360_HOME: warehouse, key, landing and model registry all under tmp_path."""
     monkeypatch.setenv("CRM360_HOME", str(tmp_path))
     for name in (
         "CRM360_ENCRYPTION_KEY",
@@ -21,6 +21,7 @@ def crm360_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
         "CRM360_KEY_FILE",
         "CRM360_LANDING_DIR",
         "CRM360_GROUND_TRUTH_DIR",
+        "CRM360_MODELS_DIR",
     ):
         monkeypatch.delenv(name, raising=False)
     yield tmp_path
@@ -28,4 +29,5 @@ def crm360_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 @pytest.fixture
 def dbt(crm360_home: Path) -> DbtRunner:
+    """dbt against the private home's warehouse."""
     return DbtRunner(crm360_home)
