@@ -23,7 +23,7 @@ import dagster as dg
 from pipelines.ingest.landing import scan_landing
 from pipelines.ingest.loader import LoadReport, load_landing
 from pipelines.ingest.schema import RAW_SCHEMA, raw_tables
-from pipelines.ml import training_keys
+from pipelines.ml import training_selection
 from pipelines.pools import WAREHOUSE_POOL
 from warehouse.connection import warehouse
 from warehouse.contract import QUARANTINE_REASONS
@@ -170,7 +170,7 @@ refresh_job = dg.define_asset_job(
     # New landing data must reach the marts and the serving snapshot, not stop at raw. The
     # feature marts and scores are downstream too, and so is the ML training chain: that is
     # left to the weekly ml_retrain_job, so new files are scored with the production models.
-    selection=dg.AssetSelection.groups(GROUP).downstream() - dg.AssetSelection.assets(*training_keys),
+    selection=dg.AssetSelection.groups(GROUP).downstream() - training_selection,
     executor_def=dg.in_process_executor,
     description=(
         "Load new landing/ files into raw, then rebuild everything downstream (dbt, feature marts, "

@@ -8,7 +8,7 @@ blocking check, production), which only ``ml_retrain_job`` (and ``crm360 build``
 
 import dagster as dg
 
-from pipelines.ml.assets import GROUP, build_ml_area
+from pipelines.ml.assets import GROUP, TRAINING_TAGS, build_ml_area
 from pipelines.serving.assets import SNAPSHOT_KEY
 
 ml_assets, ml_checks, score_keys = build_ml_area()
@@ -16,7 +16,8 @@ ml_assets, ml_checks, score_keys = build_ml_area()
 _training = dg.AssetSelection.groups(GROUP)  # the feature marts (dbt) and every ML asset
 # scoring: the feature marts and the score tables, not the training chain
 training_keys = [key for assets in ml_assets for key in assets.keys if key not in score_keys]
-_scoring = dg.AssetSelection.groups(GROUP) - dg.AssetSelection.assets(*training_keys)
+training_selection = dg.AssetSelection.tag(*next(iter(TRAINING_TAGS.items())))
+_scoring = dg.AssetSelection.groups(GROUP) - training_selection
 
 retrain_job = dg.define_asset_job(
     name="ml_retrain_job",

@@ -45,6 +45,9 @@ from warehouse.connection import warehouse
 from warehouse.settings import get_settings
 
 GROUP = "ml"
+# The training chain (candidate, evaluation, production) carries this tag, so jobs that
+# only score can leave it out by tag: a selection by tag that matches nothing is valid.
+TRAINING_TAGS = {"crm360/ml-stage": "training"}
 FEATURES_SCHEMA = "features"
 SCORES_SCHEMA = "ml"
 HORIZON_DAYS = 90  # the dbt var ml_horizon_days: the customer-value check window
@@ -167,6 +170,7 @@ def build_classifier_assets(
     @dg.asset(
         key=candidate_key,
         group_name=GROUP,
+        tags=TRAINING_TAGS,
         deps=[features_key],
         pool=WAREHOUSE_POOL,
         kinds={"scikit-learn"},
@@ -200,6 +204,7 @@ def build_classifier_assets(
     @dg.asset(
         key=evaluation_key,
         group_name=GROUP,
+        tags=TRAINING_TAGS,
         deps=[candidate_key],
         pool=WAREHOUSE_POOL,
         kinds={"scikit-learn"},
@@ -270,6 +275,7 @@ def build_classifier_assets(
     @dg.asset(
         key=production_key,
         group_name=GROUP,
+        tags=TRAINING_TAGS,
         deps=[evaluation_key],
         pool=WAREHOUSE_POOL,
         description=f"The {name} version in production: the evaluated candidate, promoted once its check passed.",
@@ -360,6 +366,7 @@ def build_customer_value_assets() -> tuple[
     @dg.asset(
         key=model_key,
         group_name=GROUP,
+        tags=TRAINING_TAGS,
         deps=[features_key],
         pool=WAREHOUSE_POOL,
         kinds={"scipy"},
@@ -409,6 +416,7 @@ def build_customer_value_assets() -> tuple[
     @dg.asset(
         key=production_key,
         group_name=GROUP,
+        tags=TRAINING_TAGS,
         deps=[model_key],
         pool=WAREHOUSE_POOL,
         description="The customer-value parameters in production.",
