@@ -185,8 +185,12 @@ def _cmd_erase(args: argparse.Namespace) -> int:
     """Record an erasure request (as the API does); with --now carry it out at once."""
     from warehouse.privacy_requests import create_erasure
 
-    kind = args.type or _guess_identifier(args.identifier)
-    record = create_erasure(args.tenant, {kind: args.identifier}, "cli", args.reason)
+    identifier, tenant = args.identifier.strip(), args.tenant.strip()
+    if not identifier or not tenant:
+        print("error: an erasure needs a non-empty identifier and --tenant", file=sys.stderr)
+        return 2
+    kind = args.type or _guess_identifier(identifier)
+    record = create_erasure(tenant, {kind: identifier}, "cli", args.reason)
     print(f"erasure request {record['request_id']} recorded ({kind}); status {record['status']}")
     if not args.now:
         print("the erasure sensor starts erasure_job; poll with the API or run again with --now")

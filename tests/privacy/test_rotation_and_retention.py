@@ -76,3 +76,16 @@ def test_retention_job_deletes_old_rows_with_counts(
     assert metadata["policies"].value["marts.not_there"]["missing"] is True
     with warehouse(read_only=True) as con:
         assert con.execute("select count(*) from raw.events").fetchone()[0] == total - deleted
+
+
+@pytest.mark.parametrize(
+    "argv", [["erase", "", "--tenant", "acme"], ["erase", "a@b.example", "--tenant", " "]]
+)
+def test_cli_erase_refuses_a_blank_identifier_or_tenant(argv, tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+    from warehouse.privacy_requests import pending_erasures
+
+    monkeypatch.setenv("CRM360_HOME", str(tmp_path))
+    assert main(argv) == 2
+    assert "non-empty identifier" in capsys.readouterr().err
+    assert pending_erasures() == []
