@@ -171,6 +171,17 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _registered_tenants(landing_dir: Path) -> set[str]:
+    """tenant_ids of the tenant registry files, the ones the loader admits rows for."""
+    import csv
+
+    tenants = set()
+    for path in sorted((landing_dir / "tenants").glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            tenants |= {row["tenant_id"].strip() for row in csv.DictReader(handle) if row.get("tenant_id")}
+    return tenants
+
+
 def _guess_identifier(value: str) -> str:
     if "@" in value:
         return "email"
@@ -188,6 +199,14 @@ def _cmd_erase(args: argparse.Namespace) -> int:
     identifier, tenant = args.identifier.strip(), args.tenant.strip()
     if not identifier or not tenant:
         print("error: an erasure needs a non-empty identifier and --tenant", file=sys.stderr)
+        return 2
+    known = _registered_tenants(get_settings().landing_dir)
+    if tenant not in known:
+        print(
+            f"error: unknown tenant {tenant!r}; the tenant registry (landing/tenants/) holds: "
+            f"{', '.join(sorted(known)) or 'none'}",
+            file=sys.stderr,
+        )
         return 2
     kind = args.type or _guess_identifier(identifier)
     record = create_erasure(tenant, {kind: identifier}, "cli", args.reason)

@@ -10,7 +10,14 @@ registry and column names:
    ``marts.customer_aliases`` for merged-away ids) -> every node of those customers,
    every record that ``int_identity_records_resolved`` maps to them and every event
    ``fct_events`` gives them; then the raw rows carrying any of those identifiers, whose
-   literal values (un-normalised emails and phones) are added for the text searches.
+   literal values (un-normalised emails and phones, user and anonymous ids) are added
+   for the text searches. Two rules keep the cluster exactly the subject's:
+   - an identifier the identity guards blocked as shared (``identity_blocked_identifiers``:
+     role emails, shared phones, shared devices) found on the subject's rows is not theirs
+     alone: it is not used to find or delete rows, so other people's rows carrying it stay
+     (the subject's own rows go by record id and message id);
+   - a customer all of whose identifiers are the subject's (an anonymousId seen only on
+     the subject's events, never joined through an identify call) is the subject too.
 2. **Suppress**: the identifiers go on the suppression list as keyed hashes first, so
    anything landing meanwhile is dropped at ingest (warehouse/suppression.py).
 3. **Landing**: every file holding a row about them (by raw lineage ``_file``/``_line``,
@@ -66,6 +73,7 @@ log = logging.getLogger("crm360.privacy.erasure")
 RAW_SCHEMA = "raw"
 REGISTRY = "intermediate.int_identity_customer_ids_assigned"
 RECORDS = "intermediate.int_identity_records_resolved"
+BLOCKED = "marts.identity_blocked_identifiers"
 PERSON_ENTITIES = ("contacts", "leads")
 _NODE_TYPES = ("email", "phone", "user_id", "anonymous_id", "external_id")
 _LANDING_SUFFIXES = (".csv", ".parquet", ".jsonl", ".jsonl.gz")
@@ -159,8 +167,7 @@ def resolve_subject(con: duckdb.DuckDBPyConnection, tenant_id: str, identifiers:
     given_customer = identifiers.get("customer_id")
     if given_customer:
         subject.customer_ids.add(given_customer)
-    has_registry = _exists(con, REGISTRY)
-    if has_registry and seeds:
+    if _exists(con, REGISTRY) and seeds:
         rows = con.execute(
             f"select distinct customer_id from {REGISTRY} where tenant_id = ? and node_key in "
             "(select unnest(?::varchar[]))",
@@ -177,10 +184,26 @@ def resolve_subject(con: duckdb.DuckDBPyConnection, tenant_id: str, identifiers:
         ).fetchall()
         survivors = {to for _, to in rows}
         subject.customer_ids |= survivors | {alias for alias, to in rows if to in survivors}
-    if has_registry and subject.customer_ids:
+    _add_customers_members(con, subject, subject.customer_ids)
+    blocked = _blocked_nodes(con, tenant_id) - seeds
+    _expand_from_raw(con, subject, blocked)
+    orphans = _orphan_customers(con, subject)
+    if orphans:
+        _add_customers_members(con, subject, orphans)
+        _expand_from_raw(con, subject, blocked)
+    return subject
+
+
+def _add_customers_members(con: duckdb.DuckDBPyConnection, subject: Subject, customer_ids: set[str]) -> None:
+    """Add the nodes, records and events the identity graph gives ``customer_ids``."""
+    subject.customer_ids |= customer_ids
+    ids = sorted(customer_ids)
+    if not ids:
+        return
+    if _exists(con, REGISTRY):
         rows = con.execute(
             f"select node_key from {REGISTRY} where tenant_id = ? and customer_id in (select unnest(?::varchar[]))",
-            [tenant_id, sorted(subject.customer_ids)],
+            [subject.tenant_id, ids],
         ).fetchall()
         subject.node_keys |= {r[0] for r in rows}
     for key in subject.node_keys:
@@ -196,21 +219,45 @@ def resolve_subject(con: duckdb.DuckDBPyConnection, tenant_id: str, identifiers:
         elif kind == "external_id":
             source_system, entity, record_id = value.split(":", 2)
             subject.records.add((entity, source_system, record_id))
-    if _exists(con, RECORDS) and subject.customer_ids:
+    if _exists(con, RECORDS):
         rows = con.execute(
             f"select entity, source_system, record_id from {RECORDS} where tenant_id = ? "
             "and customer_id in (select unnest(?::varchar[]))",
-            [tenant_id, sorted(subject.customer_ids)],
+            [subject.tenant_id, ids],
         ).fetchall()
         subject.records |= {tuple(r) for r in rows}
-    if _exists(con, "marts.fct_events") and subject.customer_ids:
+    if _exists(con, "marts.fct_events"):
         rows = con.execute(
             "select message_id from marts.fct_events where tenant_id = ? and customer_id in (select unnest(?::varchar[]))",
-            [tenant_id, sorted(subject.customer_ids)],
+            [subject.tenant_id, ids],
         ).fetchall()
         subject.message_ids |= {r[0] for r in rows}
-    _expand_from_raw(con, subject)
-    return subject
+
+
+def _blocked_nodes(con: duckdb.DuckDBPyConnection, tenant_id: str) -> set[str]:
+    """Node keys of the identifiers the identity guards found shared by several people."""
+    if not _exists(con, BLOCKED):
+        return set()
+    rows = con.execute(
+        f"select identifier_type || ':' || identifier_value from {BLOCKED} where tenant_id = ?", [tenant_id]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _orphan_customers(con: duckdb.DuckDBPyConnection, subject: Subject) -> set[str]:
+    """Other customers made only of the subject's identifiers."""
+    if not _exists(con, REGISTRY):
+        return set()
+    nodes = sorted(subject.node_keys)
+    rows = con.execute(
+        f"""select customer_id from {REGISTRY} where tenant_id = ? and customer_id in (
+                select customer_id from {REGISTRY}
+                where tenant_id = ? and node_key in (select unnest(?::varchar[])))
+            group by customer_id
+            having bool_and(node_key in (select unnest(?::varchar[])))""",
+        [subject.tenant_id, subject.tenant_id, nodes, nodes],
+    ).fetchall()
+    return {r[0] for r in rows} - subject.customer_ids
 
 
 def _raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -292,8 +339,36 @@ def _digits(expr: str) -> str:
     return f"(case when starts_with({d}, '00') then substr({d}, 3) else {d} end)"
 
 
-def _expand_from_raw(con: duckdb.DuckDBPyConnection, subject: Subject) -> None:
-    """Add what raw rows about the subject carry: their literal emails and phones, ids."""
+def _expand_from_raw(con: duckdb.DuckDBPyConnection, subject: Subject, blocked: set[str]) -> None:
+    """Add what raw rows about the subject carry: their literal emails and phones, ids.
+
+    Values whose node is in ``blocked`` (shared with other people) are left out.
+    """
+
+    def add(kind: str, literal: str | None) -> None:
+        if not literal or not literal.strip():
+            return
+        value = literal.strip()
+        node = {
+            "email": lambda: "email:" + normalise_email(value),
+            "phone": lambda: "phone:+" + normalise_phone(value),
+            "user_id": lambda: "user_id:" + value,
+            "anonymous_id": lambda: "anonymous_id:" + value,
+        }[kind]()
+        if node in blocked:
+            return
+        if kind != "phone":  # a phone's node is E.164 in the tenant's country, unknown here
+            subject.node_keys.add(node)
+        if kind == "email":
+            subject.raw_emails.add(value.lower())
+            subject.emails.add(normalise_email(value))
+        elif kind == "phone":
+            subject.raw_phones.add(value)
+        elif kind == "user_id":
+            subject.user_ids.add(value)
+        else:
+            subject.anonymous_ids.add(value)
+
     columns = _raw_columns(con)
     for _round in range(2):  # a second round picks up rows found through the first's phones
         _values_table(con, subject)
@@ -307,27 +382,20 @@ def _expand_from_raw(con: duckdb.DuckDBPyConnection, subject: Subject) -> None:
                     f"select user_id, anonymous_id, json_extract_string(traits, '$.email'), "
                     f"json_extract_string(traits, '$.phone') from {table} where {predicate}"
                 ).fetchall():
-                    subject.user_ids.add(user_id) if user_id else None
-                    subject.anonymous_ids.add(anonymous_id) if anonymous_id else None
-                    if email:
-                        subject.raw_emails.add(email.strip().lower())
-                        subject.emails.add(normalise_email(email))
-                    if phone:
-                        subject.raw_phones.add(phone.strip())
+                    add("user_id", user_id)
+                    add("anonymous_id", anonymous_id)
+                    add("email", email)
+                    add("phone", phone)
                 continue
             select = ["source_system", "record_id"]
             select += [c for c in ("email", "requester_email", "phone", "user_id") if c in cols]
             for row in con.execute(f"select {', '.join(select)} from {table} where {predicate}").fetchall():
                 values = dict(zip(select, row, strict=True))
                 subject.records.add((entity, values["source_system"], values["record_id"]))
-                for column in ("email", "requester_email"):
-                    if values.get(column):
-                        subject.raw_emails.add(values[column].strip().lower())
-                        subject.emails.add(normalise_email(values[column]))
-                if values.get("phone"):
-                    subject.raw_phones.add(values["phone"].strip())
-                if values.get("user_id"):
-                    subject.user_ids.add(values["user_id"])
+                add("email", values.get("email"))
+                add("email", values.get("requester_email"))
+                add("phone", values.get("phone"))
+                add("user_id", values.get("user_id"))
     _values_table(con, subject)
 
 

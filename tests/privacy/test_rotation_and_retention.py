@@ -89,3 +89,21 @@ def test_cli_erase_refuses_a_blank_identifier_or_tenant(argv, tmp_path, monkeypa
     assert main(argv) == 2
     assert "non-empty identifier" in capsys.readouterr().err
     assert pending_erasures() == []
+
+
+def test_cli_erase_refuses_a_tenant_not_in_the_registry(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+    from warehouse.privacy_requests import pending_erasures
+
+    monkeypatch.setenv("CRM360_HOME", str(tmp_path))
+    registry = tmp_path / "landing" / "tenants"
+    registry.mkdir(parents=True)
+    (registry / "tenants.csv").write_text(
+        "tenant_id,name,country,timezone,currency\nacme,Acme,GB,Europe/London,GBP\n"
+    )
+    assert main(["erase", "a@b.example", "--tenant", "acmee"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown tenant 'acmee'" in err and "holds: acme" in err
+    assert pending_erasures() == []
+    assert main(["erase", "a@b.example", "--tenant", "acme"]) == 0
+    assert [r["tenant_id"] for r in pending_erasures()] == ["acme"]
