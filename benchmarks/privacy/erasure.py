@@ -1,9 +1,10 @@
 """Time to complete one erasure at a scale, and a full scan afterwards.
 
-    python -m benchmarks.privacy.erasure --scale demo [--workdir DIR]
+    python -m benchmarks.privacy.erasure --scale demo [--workdir DIR] [--source DIR]
 
-Copies a built warehouse and its landing folder (benchmarks/work/dbt-<scale>, made by
-``python -m benchmarks.dbt_build --scale <scale>``; never written to) into a scratch
+Copies a built warehouse and its landing folder (``--source``, by default
+benchmarks/work/dbt-<scale>, made by ``python -m benchmarks.dbt_build --scale <scale>``;
+never written to) into a scratch
 work dir, publishes a snapshot, picks a customer with email and phone who is a
 Customer, then times ``crm360 erase`` end to end (resolve, suppress, landing rewrite,
 deletes, verification, compaction, new snapshot, old snapshots deleted). Afterwards it
@@ -30,8 +31,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="demo")
     parser.add_argument("--workdir", default="/tmp/crm360-privacy-bench")
+    parser.add_argument("--source", type=Path, default=None)
     args = parser.parse_args()
-    source = WORK / f"dbt-{args.scale}"
+    source = args.source or WORK / f"dbt-{args.scale}"
     work = Path(args.workdir) / args.scale
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

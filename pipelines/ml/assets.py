@@ -22,6 +22,7 @@ No ``from __future__ import annotations``: Dagster reads the context annotation.
 """
 
 import base64
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +49,9 @@ GROUP = "ml"
 # The training chain (candidate, evaluation, production) carries this tag, so jobs that
 # only score can leave it out by tag: a selection by tag that matches nothing is valid.
 TRAINING_TAGS = {"crm360/ml-stage": "training"}
+# Every ML asset writes the warehouse (registry rows, score tables): one writer at a time.
+training_asset = functools.partial(dg.asset, group_name=GROUP, tags=TRAINING_TAGS, pool=WAREHOUSE_POOL)
+scoring_asset = functools.partial(dg.asset, group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb"})
 FEATURES_SCHEMA = "features"
 SCORES_SCHEMA = "ml"
 HORIZON_DAYS = 90  # the dbt var ml_horizon_days: the customer-value check window
@@ -167,12 +171,9 @@ def build_classifier_assets(
         time_column=definition.time_column,
     )
 
-    @dg.asset(
+    @training_asset(
         key=candidate_key,
-        group_name=GROUP,
-        tags=TRAINING_TAGS,
         deps=[features_key],
-        pool=WAREHOUSE_POOL,
         kinds={"scikit-learn"},
         description=(
             f"A new {name} model trained on the {definition.feature_table} rows before the cut-off: "
@@ -201,12 +202,9 @@ def build_classifier_assets(
             }
         )
 
-    @dg.asset(
+    @training_asset(
         key=evaluation_key,
-        group_name=GROUP,
-        tags=TRAINING_TAGS,
         deps=[candidate_key],
-        pool=WAREHOUSE_POOL,
         kinds={"scikit-learn"},
         description=(
             f"Evaluation of the latest {name} candidate on its held-out test rows: ROC AUC, PR AUC, Brier, "
@@ -272,12 +270,9 @@ def build_classifier_assets(
             },
         )
 
-    @dg.asset(
+    @training_asset(
         key=production_key,
-        group_name=GROUP,
-        tags=TRAINING_TAGS,
         deps=[evaluation_key],
-        pool=WAREHOUSE_POOL,
         description=f"The {name} version in production: the evaluated candidate, promoted once its check passed.",
     )
     def production() -> dg.MaterializeResult:
@@ -300,12 +295,9 @@ def build_classifier_assets(
             }
         )
 
-    @dg.asset(
+    @scoring_asset(
         key=scores_key,
-        group_name=GROUP,
         deps=[production_key, features_key],
-        pool=WAREHOUSE_POOL,
-        kinds={"duckdb"},
         description=(
             f"{score_table}: the production {name} model's calibrated probability for every current "
             f"{definition.entity}, with risk band, top 3 reasons in words, model version and scoring time; "
@@ -363,12 +355,9 @@ def build_customer_value_assets() -> tuple[
     production_key = dg.AssetKey([GROUP, f"{CUSTOMER_VALUE}_production"])
     scores_key = dg.AssetKey([SCORES_SCHEMA, "customer_value"])
 
-    @dg.asset(
+    @training_asset(
         key=model_key,
-        group_name=GROUP,
-        tags=TRAINING_TAGS,
         deps=[features_key],
-        pool=WAREHOUSE_POOL,
         kinds={"scipy"},
         description=(
             "BG/NBD (purchases) and Gamma-Gamma (spend per order) fitted on purchase histories up to the "
@@ -413,12 +402,9 @@ def build_customer_value_assets() -> tuple[
             passed=sound, metadata={"version": latest.version, "why": why, "holdout": latest.card["holdout"]}
         )
 
-    @dg.asset(
+    @training_asset(
         key=production_key,
-        group_name=GROUP,
-        tags=TRAINING_TAGS,
         deps=[model_key],
-        pool=WAREHOUSE_POOL,
         description="The customer-value parameters in production.",
     )
     def customer_value_production() -> dg.MaterializeResult:
@@ -431,12 +417,9 @@ def build_customer_value_assets() -> tuple[
             reg.promote(CUSTOMER_VALUE, latest.version, reason=latest.card["why"])
         return dg.MaterializeResult(metadata={"version": latest.version})
 
-    @dg.asset(
+    @scoring_asset(
         key=scores_key,
-        group_name=GROUP,
         deps=[production_key, features_key],
-        pool=WAREHOUSE_POOL,
-        kinds={"duckdb"},
         description=(
             "customer_value: expected purchases and spend in the next 12 months per customer (BG/NBD + "
             "Gamma-Gamma), probability still active, value band, reasons, model version, scoring time."
