@@ -19,8 +19,9 @@ Both sides write into a fresh, encrypted warehouse opened through
 warehouse/connection.py (same key, same settings, same thread count) and end with a
 CHECKPOINT, so both pay for compression, encryption and the disk. Each measurement runs
 in its own subprocess; its peak memory is that process's max RSS (which includes the
-Python interpreter and DuckDB, ~100 MB, on both sides). Figures are printed and written
-to benchmarks/results/ingest.json.
+Python interpreter and DuckDB, ~100 MB, on both sides), and its CPU seconds (user +
+system, all threads) are recorded too, with the thread count and memory limit each
+side ran with. Figures are printed and written to benchmarks/results/ingest.json.
 """
 
 from __future__ import annotations
@@ -83,7 +84,18 @@ def _worker(mode: str, landing: Path, home: Path) -> dict:
                 rows += con.execute(f'SELECT count(*) FROM "bare_{entity}"').fetchone()[0]
             con.execute("CHECKPOINT")
         seconds = time.perf_counter() - started
-    return {"mode": mode, "rows": rows, "seconds": seconds, **detail}
+        # Recorded so that the figures show both sides ran with the same resources.
+        threads, memory_limit = con.execute(
+            "SELECT current_setting('threads'), current_setting('memory_limit')"
+        ).fetchone()
+    return {
+        "mode": mode,
+        "rows": rows,
+        "seconds": seconds,
+        "threads": threads,
+        "memory_limit": memory_limit,
+        **detail,
+    }
 
 
 # ------------------------------------------------------------------ driver side
@@ -111,6 +123,9 @@ def _measure(mode: str, landing: Path) -> dict:
             raise RuntimeError(f"{mode} worker failed: {output}")
         result = json.loads(output.strip().splitlines()[-1])
         result["max_rss_mb"] = round(usage.ru_maxrss / 1024, 1)  # KiB on Linux
+        # CPU seconds (all threads) depend far less than wall time on other work running
+        # on the shared machine, so they show whether a change did less work.
+        result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
         result["warehouse_mb"] = round(sum(p.stat().st_size for p in home.rglob("*.duckdb")) / 1e6, 1)
         return result
     finally:
@@ -267,7 +282,7 @@ def _run(args: argparse.Namespace) -> int:
                 runs[mode].append(result)
                 print(
                     f"  {name} {mode}: {result['rows']} rows in {result['seconds']:.2f}s, "
-                    f"max RSS {result['max_rss_mb']} MB",
+                    f"CPU {result['cpu_seconds']}s, max RSS {result['max_rss_mb']} MB",
                     flush=True,
                 )
         summary = {}
@@ -281,6 +296,9 @@ def _run(args: argparse.Namespace) -> int:
                 "max_rss_mb": max(r["max_rss_mb"] for r in measured),
                 "warehouse_mb": measured[0]["warehouse_mb"],
                 "runs_seconds": [round(r["seconds"], 3) for r in measured],
+                "cpu_seconds": [r["cpu_seconds"] for r in measured],
+                "threads": measured[0]["threads"],
+                "memory_limit": measured[0]["memory_limit"],
                 **{k: measured[0][k] for k in ("loaded", "quarantined", "duplicates") if k in measured[0]},
             }
         summary["ratio_ingest_to_bare"] = round(

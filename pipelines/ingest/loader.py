@@ -22,19 +22,19 @@ from queue import Queue
 import duckdb
 
 from pipelines.ingest.landing import LandingFile, scan_landing, sha256_of
-from pipelines.ingest.schema import RAW_SCHEMA, ensure_raw_schema, entity_columns, quote_ident
+from pipelines.ingest.schema import (
+    RAW_SCHEMA,
+    ROW_KEYS_TABLE,
+    ensure_raw_schema,
+    entity_columns,
+    quote_ident,
+)
 from pipelines.ingest.stage import Stage, sql_literal, stage_events, stage_table_file
 from warehouse.settings import get_settings
 from warehouse.suppression import drop_suppressed
 
 log = logging.getLogger(__name__)
 
-# What makes a row a repeat of one already loaded (docs/ingestion.md, "Dedup rules").
-DEDUP_KEYS: dict[str, tuple[str, ...]] = {
-    "events": ("tenant_id", "message_id"),
-    "tenants": ("tenant_id", "updated_at"),
-}
-CRM_DEDUP_KEY = ("tenant_id", "source_system", "record_id", "updated_at")
 STAGE_DB = "ingest_stage"  # in-memory database for staging tables, shared by both connections
 # Files staged ahead of the one inserting, each on its own connection: a .jsonl.gz file
 # stages on one core (gzip is sequential), so two keep both cores busy.
@@ -127,8 +127,10 @@ def prepare_session(con: duckdb.DuckDBPyConnection, temp_dir: Path | None = None
     # Each large file commits full row groups plus one partial one. A checkpoint's vacuum
     # then merges those partial groups by rewriting every row group after the first of
     # them: measured, that rewrite cost as much as the load itself. Partial row groups
-    # only cost a little scan speed, so this session does not vacuum (the setting is
-    # per connection; jobs that delete rows, such as erasure, keep the default).
+    # only cost a little scan speed, so the loader does not vacuum. DuckDB scopes this
+    # setting (like preserve_insertion_order) to the database instance, i.e. this
+    # warehouse() connection and its cursors; jobs that delete rows, such as erasure,
+    # open their own and keep the default.
     con.execute("SET max_vacuum_tasks = 0")
 
 
@@ -317,42 +319,43 @@ def _load_in_transaction(
     file_literal = sql_literal(f.relative)
     line = stage.line_expr
 
-    rows_in, blank_in_stage = con.execute(
-        "SELECT count(*) FILTER (WHERE _reason IS DISTINCT FROM '_blank'), "
-        f"count(*) FILTER (WHERE _reason = '_blank') FROM {stage.table}"
-    ).fetchone()
-    blank_lines = stage.blank_lines + blank_in_stage
-    rows_in += suppressed  # dropped from the stage before the transaction (load_file)
+    # One scan for every count of the stage: blank lines, good rows, each reason.
+    by_reason = dict(con.execute(f"SELECT _reason, count(*) FROM {stage.table} GROUP BY ALL").fetchall())
+    blank_lines = stage.blank_lines + by_reason.pop("_blank", 0)
+    rows_in = sum(by_reason.values()) + suppressed  # suppressed: dropped from the stage (load_file)
+    reasons = {reason: n for reason, n in by_reason.items() if reason is not None}
 
-    # Duplicates: later repeats of a key inside the file, and keys already in raw. Only
-    # good rows take part: a quarantined row never makes a later good one a duplicate.
-    keys = DEDUP_KEYS.get(entity, CRM_DEDUP_KEY)
-    key_list = ", ".join(quote_ident(k) for k in keys)
-    key_match = " AND ".join(f"e.{quote_ident(k)} = g.{quote_ident(k)}" for k in keys)
-    tenant_filter = f"e.tenant_id = {sql_literal(f.tenant_id)} AND " if entity == "events" else ""
+    # Duplicates: later repeats of a key inside the file, and keys loaded before (by
+    # their digest, staged as _key, in schema.ROW_KEYS_TABLE). Only good rows take part:
+    # a quarantined row never makes a later good one a duplicate.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _dups AS
         WITH good AS (
-            SELECT {line} AS _line, {key_list} FROM {stage.table} WHERE _reason IS NULL
+            SELECT {line} AS _line, tenant_id, _key FROM {stage.table} WHERE _reason IS NULL
         ),
         repeated AS (
-            SELECT {key_list}, min(_line) AS first_line FROM good GROUP BY ALL HAVING count(*) > 1
+            SELECT tenant_id, _key, min(_line) AS first_line FROM good GROUP BY ALL HAVING count(*) > 1
         )
-        SELECT g._line FROM good AS g JOIN repeated AS r USING ({key_list}) WHERE g._line > r.first_line
+        SELECT g._line FROM good AS g JOIN repeated AS r USING (tenant_id, _key) WHERE g._line > r.first_line
         UNION
         SELECT g._line FROM good AS g
-        WHERE EXISTS (SELECT 1 FROM {target} AS e WHERE {tenant_filter}{key_match})
+        WHERE EXISTS (
+            SELECT 1 FROM {ROW_KEYS_TABLE} AS k
+            WHERE k.entity = {sql_literal(entity)} AND k.tenant_id = g.tenant_id AND k.row_key = g._key
+        )
     """)
     duplicates = con.execute("SELECT count(*) FROM _dups").fetchone()[0]
 
     columns = [c.name for c in entity_columns(entity)]
     column_list = ", ".join(quote_ident(c) for c in columns)
+    loaded_rows = f"(SELECT {line} AS _line, * FROM {stage.table} WHERE _reason IS NULL) AS s ANTI JOIN _dups USING (_line)"
     loaded = con.execute(f"""
         INSERT INTO {target} ({column_list}, _file, _line, _loaded_at)
-        SELECT {column_list}, {file_literal}, _line, now()
-        FROM (SELECT {line} AS _line, * FROM {stage.table} WHERE _reason IS NULL) AS s
-        ANTI JOIN _dups USING (_line)
+        SELECT {column_list}, {file_literal}, _line, now() FROM {loaded_rows}
     """).fetchone()[0]
+    con.execute(
+        f"INSERT INTO {ROW_KEYS_TABLE} SELECT {sql_literal(entity)}, tenant_id, _key FROM {loaded_rows}"
+    )
 
     # A row that could not be parsed has no trustworthy tenant; events know theirs from the folder.
     tenant_expr = (
@@ -364,12 +367,6 @@ def _load_in_transaction(
         SELECT {sql_literal(entity)}, {tenant_expr}, {file_literal}, {line}, _reason, _detail, _payload, now()
         FROM {stage.table} WHERE _reason IS NOT NULL AND _reason <> '_blank'
     """).fetchone()[0]
-    reasons = dict(
-        con.execute(
-            f"SELECT _reason, count(*) FROM {stage.table} WHERE _reason IS NOT NULL AND _reason <> '_blank' "
-            "GROUP BY ALL"
-        ).fetchall()
-    )
 
     if rows_in != loaded + quarantined + duplicates + suppressed:
         raise ReconciliationError(

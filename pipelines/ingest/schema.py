@@ -23,6 +23,34 @@ from warehouse.contract import (
 
 RAW_SCHEMA = "raw"
 
+# The dedup index: one row per loaded row of every raw entity table, (entity, tenant_id,
+# row_key), row_key being a 128-bit digest of the row's dedup key (row_key_sql). Checking
+# a file against what was loaded before scans these fixed-width numbers instead of the
+# key's strings in the wide raw table, which halved the part of the load that grows with
+# the warehouse. It is the loader's bookkeeping, not landed data, so it is not in
+# raw_tables() (no asset, no dbt source). A 128-bit digest makes a false duplicate as
+# unlikely as two landing files sharing a sha256, the manifest's own key.
+ROW_KEYS = "_row_keys"
+ROW_KEYS_TABLE = f"{RAW_SCHEMA}.{ROW_KEYS}"
+
+
+def row_key_sql(entity: str) -> str:
+    """SQL for a row's dedup key (docs/ingestion.md, "Dedup rules"), over its typed columns.
+
+    tenant_id is a column of the index, so the digest covers the rest of the key:
+    events the messageId; the tenant registry updated_at; CRM rows (source_system,
+    record_id, updated_at). Timestamps enter as epoch microseconds, so one instant
+    written with two offsets is one key; the parts are joined as a JSON array, which
+    cannot be ambiguous the way plain concatenation can.
+    """
+    instant = "CAST(epoch_us(updated_at) AS VARCHAR)"
+    if entity == "events":
+        return "md5_number(message_id)"
+    if entity == "tenants":
+        return f"md5_number({instant})"
+    return f"md5_number(to_json([source_system, record_id, {instant}]))"
+
+
 # Where a row came from. _file is the path relative to landing/ (the manifest's key for
 # humans); _line is the 1-based line of the row in that file (see docs/ingestion.md).
 LINEAGE_COLUMNS: tuple[Column, ...] = (
@@ -90,7 +118,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     (a NOT NULL or PRIMARY KEY on a large raw table costs insert time and an index in
     memory); the loader enforces required fields and uniqueness before it inserts.
     The manifest is the exception: its sha256 is a primary key, so two loaders racing
-    on the same file could never both commit it.
+    on the same file could never both commit it. The dedup index (ROW_KEYS_TABLE) is
+    created here too, filled from the rows of a warehouse that predates it.
     """
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     existing: dict[str, set[str]] = {}
@@ -112,3 +141,20 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         for column in columns:
             if column.name not in existing[table]:
                 con.execute(f"ALTER TABLE {name} ADD COLUMN {quote_ident(column.name)} {column.type}")
+    if ROW_KEYS not in existing:
+        # Created and filled from the rows already loaded in one transaction: an index
+        # that exists is always complete, even if this is killed halfway.
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                f"CREATE TABLE {ROW_KEYS_TABLE} (entity VARCHAR, tenant_id VARCHAR, row_key UHUGEINT)"
+            )
+            for entity in ("tenants", *CRM_ENTITIES, "events"):
+                con.execute(
+                    f"INSERT INTO {ROW_KEYS_TABLE} SELECT '{entity}', tenant_id, {row_key_sql(entity)} "
+                    f"FROM {RAW_SCHEMA}.{quote_ident(entity)}"
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
