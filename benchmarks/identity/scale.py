@@ -13,9 +13,10 @@ dir (synthetic data, benchmark only).
 
 Phases, each in its own process so each has its own peak memory (ru_maxrss):
 1. full: train the model by EM, score every record, decide;
-2. incremental: add 1% new records (copies of existing ones under new ids, without email
-   or phone, a letter of the first name dropped in every other one: duplicates only the
-   probabilistic stage can find) and run again: only they are scored.
+2. incremental: add 1% new records (copies of existing ones under new ids, created now,
+   without email or phone, a letter of the first name dropped in every other one:
+   duplicates only the probabilistic stage can find) and run again: only their features
+   are computed, and only they are scored.
 Writes benchmarks/results/identity_scale.json.
 """
 
@@ -65,7 +66,8 @@ def build_inputs(db: Path, records: int) -> dict[str, int]:
             lower(strip_accents(trim(last_name))) as last_name_normalized,
             lower(trim(email)) as email_normalized, {phone} as phone_e164,
             street, city, postal_code, try_cast(date_of_birth as date) as date_of_birth,
-            nullif(trim(user_id), '') as user_id, now()::timestamp as loaded_at
+            nullif(trim(user_id), '') as user_id, nullif(trim(job_title), '') as job_title,
+            try_cast(created_at as timestamptz) at time zone 'UTC' as created_at, now()::timestamp as loaded_at
         from read_csv('{crm}/contacts/*.csv', all_varchar = true)
         qualify row_number() over (partition by tenant_id, source_system, record_id order by updated_at desc) = 1
         limit {int(records * 0.8)}"""
@@ -77,7 +79,8 @@ def build_inputs(db: Path, records: int) -> dict[str, int]:
             lower(strip_accents(trim(first_name))) as first_name_normalized,
             lower(strip_accents(trim(last_name))) as last_name_normalized,
             lower(trim(email)) as email_normalized, {phone} as phone_e164, company,
-            nullif(converted_contact_id, '') as converted_contact_id, now()::timestamp as loaded_at
+            nullif(converted_contact_id, '') as converted_contact_id, nullif(trim(job_title), '') as job_title,
+            try_cast(created_at as timestamptz) at time zone 'UTC' as created_at, now()::timestamp as loaded_at
         from read_csv('{crm}/leads/*.csv', all_varchar = true)
         qualify row_number() over (partition by tenant_id, source_system, record_id order by updated_at desc) = 1
         limit {records - contacts}"""
@@ -137,7 +140,8 @@ def add_increment(db: Path) -> int:
             case when hash(contact_id) % 2 = 0 then first_name_normalized
                 else substr(first_name_normalized, 1, 2) || substr(first_name_normalized, 4) end
                 as first_name_normalized,
-            null as email_normalized, null as phone_e164, null as user_id, now()::timestamp as loaded_at)
+            null as email_normalized, null as phone_e164, null as user_id, now()::timestamp as created_at,
+            now()::timestamp as loaded_at)
         from staging.stg_crm__contacts using sample {INCREMENT * 100}% (bernoulli, 7)"""
     ).fetchone()[0]
     build_edges(con)
@@ -158,6 +162,8 @@ def run_phase(db: Path, model_dir: Path) -> dict:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "mode": result.mode,
         "records": result.records,
+        "records_featurized": result.records_featurized,
+        "records_profiled": result.records_profiled,
         "records_scored": result.records_scored,
         "pairs_scored": result.pairs_scored,
         "statuses": result.statuses,

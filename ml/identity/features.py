@@ -37,7 +37,12 @@ STREET_SUFFIXES = {
 # name alone (they are still compared when they share a date of birth, company, ...).
 MAX_NAME_BLOCK = 50
 
-# The columns splink compares; the record hash covers exactly these.
+# A record's creation time is evidence when a person's action created it (a web form that
+# writes a lead, a sign-up and a subscription in the same second). More records of one
+# tenant created in the same second than this are a batch (an import), not a person.
+MAX_SAME_CREATED = 5
+
+# The record-level columns splink compares; features_hash covers exactly these.
 FEATURE_COLUMNS = (
     "first_name",
     "first_name_canonical",
@@ -53,6 +58,8 @@ FEATURE_COLUMNS = (
     "city",
     "company_key",
     "email_year",
+    "job_title",
+    "created_at",
 )
 
 # What a record's deterministic cluster knows (lists over its records): the comparisons
@@ -66,6 +73,8 @@ CLUSTER_COLUMNS = {
     "cluster_streets": "street",
     "cluster_postcodes": "postal_code",
     "cluster_companies": "company_key",
+    "cluster_titles": "job_title",
+    "cluster_created": "created_at",
 }
 
 
@@ -89,14 +98,41 @@ def _street(expr: str) -> str:
     return f"nullif(trim(regexp_replace({out}, '\\s+', ' ', 'g')), '')"
 
 
-def person_records_sql(staging: str = "staging", reference: str = "reference") -> str:
-    """SELECT of every person record's features from the staging views.
+def source_keys_sql(staging: str = "staging") -> str:
+    """Every person record's key and load time, read without normalising anything."""
+    return f"""
+    select tenant_id, node_key, tenant_id || '|' || node_key as unique_id, loaded_at from (
+        select tenant_id, 'external_id:' || source_system || ':contacts:' || contact_id as node_key, loaded_at
+        from {staging}.stg_crm__contacts
+        union all
+        select tenant_id, 'external_id:' || source_system || ':leads:' || lead_id, loaded_at
+        from {staging}.stg_crm__leads
+    )
+    """
+
+
+def person_records_sql(
+    staging: str = "staging", reference: str = "reference", only: str | None = None
+) -> str:
+    """SELECT of person records' own features from the staging views.
 
     Columns: unique_id (tenant|node_key), tenant_id, node_key, record_loaded_at,
     verified_email (the email of a product login, confirmed at sign-up), the
-    FEATURE_COLUMNS and record_hash.
+    FEATURE_COLUMNS, created_minute (the blocking key of created_at) and features_hash.
+    ``only`` (a relation of tenant_id, node_key) limits them to those records: an
+    incremental run computes the features of new and reloaded records alone.
     """
     personal = ", ".join(f"'{label}'" for label in PERSONAL_EMAIL_LABELS)
+    only_contacts = only_leads = ""
+    if only:
+        only_contacts = (
+            f"semi join {only} as only_ on only_.tenant_id = contacts.tenant_id "
+            "and only_.node_key = 'external_id:' || contacts.source_system || ':contacts:' || contacts.contact_id"
+        )
+        only_leads = (
+            f"semi join {only} as only_ on only_.tenant_id = leads.tenant_id "
+            "and only_.node_key = 'external_id:' || leads.source_system || ':leads:' || leads.lead_id"
+        )
     return f"""
     with
     contacts as (
@@ -113,12 +149,15 @@ def person_records_sql(staging: str = "staging", reference: str = "reference") -
             contacts.city,
             accounts.account_name as company,
             case when contacts.user_id is not null then contacts.email_normalized end as verified_email,
+            contacts.job_title,
+            contacts.created_at,
             contacts.loaded_at
         from {staging}.stg_crm__contacts as contacts
         left join {staging}.stg_crm__accounts as accounts
             on contacts.tenant_id = accounts.tenant_id
             and contacts.source_system = accounts.source_system
             and contacts.account_id = accounts.account_id
+        {only_contacts}
     ),
     leads as (
         select
@@ -134,8 +173,18 @@ def person_records_sql(staging: str = "staging", reference: str = "reference") -
             null::varchar,
             company,
             null::varchar,
+            job_title,
+            created_at,
             loaded_at
-        from {staging}.stg_crm__leads
+        from {staging}.stg_crm__leads as leads
+        {only_leads}
+    ),
+    created_counts as (
+        select tenant_id, created_at, count(*) as records from (
+            select tenant_id, created_at from {staging}.stg_crm__contacts
+            union all
+            select tenant_id, created_at from {staging}.stg_crm__leads
+        ) group by all
     ),
     records as (
         select * from contacts
@@ -214,28 +263,31 @@ def person_records_sql(staging: str = "staging", reference: str = "reference") -
             coalesce(
                 {_company_key("parsed.company")},
                 case when parsed.domain_label not in ({personal}) then nullif(parsed.domain_label, '') end
-            ) as company_key
+            ) as company_key,
+            nullif(lower(strip_accents(trim(regexp_replace(parsed.job_title, '\\s+', ' ', 'g')))), '') as job_title,
+            case when created_counts.records <= {MAX_SAME_CREATED} then parsed.created_at end as created_at
         from parsed_named as parsed
         left join nicknames on nicknames.name = parsed.first_letters
         left join role_locals on role_locals.local_part = parsed.raw_local
+        left join created_counts
+            on created_counts.tenant_id = parsed.tenant_id and created_counts.created_at = parsed.created_at
     )
     select
         *,
-        -- the name blocking key, except for names so common in the tenant that comparing
-        -- all their records pairwise would grow quadratically (and mostly meet namesakes)
-        case when count(*) over (partition by tenant_id, last_name, first_name_canonical) <= {MAX_NAME_BLOCK}
-            then last_name || '|' || first_name_canonical end as name_block,
+        date_trunc('minute', created_at) as created_minute,
         md5(concat_ws('|', {", ".join(f"coalesce({c}::varchar, '')" for c in FEATURE_COLUMNS)}))
-            as record_hash
+            as features_hash
     from features
     """
 
 
 def with_cluster_profile_sql(records: str, clusters: str) -> str:
-    """``records`` plus the CLUSTER_COLUMNS of each record's deterministic cluster.
+    """``records`` plus their deterministic cluster (cluster_key, cluster_size) and the
+    CLUSTER_COLUMNS of its profile.
 
-    ``clusters`` maps unique_id -> cluster_id. The record hash then covers the cluster's
-    profile too: a record whose cluster learnt something new is scored again.
+    ``clusters`` maps unique_id -> cluster_key, cluster_size. record_hash covers the
+    record's features and its cluster's profile: a record whose cluster learnt something
+    new is scored again.
     """
     aggregates = []
     for name, column in CLUSTER_COLUMNS.items():
@@ -250,15 +302,33 @@ def with_cluster_profile_sql(records: str, clusters: str) -> str:
     hashed = " || '|' || ".join(f"coalesce(profile.{name}::varchar, '')" for name in CLUSTER_COLUMNS)
     return f"""
     with profile as (
-        select c.cluster_id, {", ".join(aggregates)}
+        select c.cluster_key, {", ".join(aggregates)}
         from {records} as f join {clusters} as c using (unique_id)
-        group by c.cluster_id
+        group by c.cluster_key
     )
     select
-        f.* replace (md5(f.record_hash || '|' || {hashed}) as record_hash),
-        c.cluster_id,
-        profile.* exclude (cluster_id)
+        f.*,
+        c.cluster_key,
+        c.cluster_size,
+        profile.* exclude (cluster_key),
+        md5(f.features_hash || '|' || {hashed}) as record_hash
     from {records} as f
     join {clusters} as c using (unique_id)
-    join profile using (cluster_id)
+    join profile using (cluster_key)
+    """
+
+
+def scoring_sql(features: str) -> str:
+    """``features`` (records with their cluster profiles) plus the name blocking key.
+
+    The key is null for names so common in the tenant that comparing all their records
+    pairwise would grow quadratically (and mostly meet namesakes); it depends on every
+    record of the tenant, so it is computed for the scoring, not stored.
+    """
+    return f"""
+    select
+        *,
+        case when count(*) over (partition by tenant_id, last_name, first_name_canonical) <= {MAX_NAME_BLOCK}
+            then last_name || '|' || first_name_canonical end as name_block
+    from {features}
     """

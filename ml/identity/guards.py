@@ -12,7 +12,7 @@ A reviewer's decision overrides the model and the guards for that pair.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -41,7 +41,9 @@ def deterministic_clusters(con: duckdb.DuckDBPyConnection, edges_sql: str | None
 
     ``edges_sql`` selects (a, b) pairs of tenant-qualified node ids; None means there is
     no graph yet (every record is its own cluster). Returns a temp table
-    (unique_id, cluster_id).
+    (unique_id, cluster_key, cluster_size). The key is the cluster's smallest unique_id,
+    not a component label: a cluster that did not change keeps its key from run to run,
+    which is how an incremental run finds the clusters it must profile again.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -49,7 +51,7 @@ def deterministic_clusters(con: duckdb.DuckDBPyConnection, edges_sql: str | None
     if edges_sql is None:
         con.execute(
             f"create or replace temp table identity_det_clusters as "
-            f"select unique_id, row_number() over (order by unique_id) as cluster_id from {records_table}"
+            f"select unique_id, unique_id as cluster_key, 1 as cluster_size from {records_table}"
         )
         return "identity_det_clusters"
     con.execute(f"create or replace temp table identity_det_edges as {edges_sql}")
@@ -76,7 +78,10 @@ def deterministic_clusters(con: duckdb.DuckDBPyConnection, edges_sql: str | None
     con.execute("insert into identity_det_labels select * from arrow")
     con.execute(
         f"""create or replace temp table identity_det_clusters as
-        select records.unique_id, labels.cluster_id
+        select
+            records.unique_id,
+            min(records.unique_id) over (partition by labels.cluster_id) as cluster_key,
+            count(*) over (partition by labels.cluster_id) as cluster_size
         from {records_table} as records
         join identity_det_nodes as nodes on nodes.n = records.unique_id
         join identity_det_labels as labels on labels.id = nodes.id"""
@@ -88,7 +93,7 @@ def deterministic_clusters(con: duckdb.DuckDBPyConnection, edges_sql: str | None
 
 def decide(
     matches: Iterable[tuple],
-    clusters: dict[int, Cluster],
+    clusters: dict[Hashable, Cluster],
     *,
     accept_threshold: float,
     max_cluster_records: int,
@@ -98,9 +103,9 @@ def decide(
     ``matches`` rows: (pair_id, probability, cluster_a, cluster_b, decision) where decision
     is a reviewer's 'confirm', 'reject' or None.
     """
-    parent: dict[int, int] = {}
+    parent: dict[Hashable, Hashable] = {}
 
-    def find(x: int) -> int:
+    def find(x: Hashable) -> Hashable:
         root = x
         while parent.get(root, root) != root:
             root = parent[root]

@@ -101,6 +101,14 @@ def overlap(column: str) -> str:
     return f'list_has_any("{column}_l", "{column}_r")'
 
 
+def created_within(column: str, seconds: int) -> str:
+    """Some record of one side was created within ``seconds`` of some record of the other."""
+    return (
+        f'list_bool_or(list_transform("{column}_l", x -> list_bool_or(list_transform("{column}_r", '
+        f"y -> abs(epoch(x) - epoch(y)) <= {seconds}))))"
+    )
+
+
 def crm_settings() -> dict[str, Any]:
     """Settings of the CRM person-record model (features from ml.identity.features).
 
@@ -150,6 +158,21 @@ def crm_settings() -> dict[str, Any]:
             [level(overlap("cluster_companies"), "shared")],
             null_sql=empty_any("cluster_companies"),
         ),
+        comparison(
+            "cluster_titles",
+            "job title",
+            [level(overlap("cluster_titles"), "shared")],
+            null_sql=empty_any("cluster_titles"),
+        ),
+        comparison(
+            "cluster_created",
+            "records created together (one form writing a lead, a sign-up and a subscription)",
+            [
+                level(created_within("cluster_created", 60), "within a minute"),
+                level(created_within("cluster_created", 86400), "within a day"),
+            ],
+            null_sql=empty_any("cluster_created"),
+        ),
     ]
     tenant = "l.tenant_id = r.tenant_id"
     blocking = [
@@ -161,6 +184,7 @@ def crm_settings() -> dict[str, Any]:
         f"{tenant} and l.last_name = r.last_name and l.company_key = r.company_key",
         f"{tenant} and l.phone_last7 = r.phone_last7",
         f"{tenant} and l.first_name_canonical = r.first_name_canonical and l.postal_code = r.postal_code",
+        f"{tenant} and l.created_minute = r.created_minute",
     ]
     return {
         "link_type": "dedupe_only",
@@ -180,12 +204,16 @@ CRM_TRAINING = {
         "l.tenant_id = r.tenant_id and l.first_name = r.first_name and l.last_name = r.last_name and l.dob = r.dob",
         "l.tenant_id = r.tenant_id and l.first_name = r.first_name and l.last_name = r.last_name "
         "and l.email_local = r.email_local",
+        "l.tenant_id = r.tenant_id and l.first_name = r.first_name and l.last_name = r.last_name "
+        "and l.created_minute = r.created_minute",
     ],
     "deterministic_recall": 0.6,
     "em_blocking_rules": [
         "l.tenant_id = r.tenant_id and l.name_block = r.name_block",
         "l.tenant_id = r.tenant_id and l.company_key = r.company_key",
         "l.tenant_id = r.tenant_id and l.dob = r.dob",
+        # pairs created together are mostly one person: this session teaches the names' m
+        "l.tenant_id = r.tenant_id and l.created_minute = r.created_minute",
     ],
 }
 
@@ -315,41 +343,34 @@ def predict(
     threshold: float,
     *,
     new_table: str | None = None,
-    old_table: str | None = None,
 ) -> str:
     """Score pairs above ``threshold``; return the name of a table of predictions.
 
-    With ``new_table`` (and ``old_table``) only pairs that involve a new record are
-    scored: new against old (``predict_between``) and new against new
-    (``predict_within``); old pairs are never re-scored.
+    With ``new_table`` (a subset of ``table``) only pairs that involve a new record are
+    scored: new against all (``predict_between``), so old pairs are never re-scored.
+    A pair of two new records comes back twice and a record meets itself: the caller
+    keys pairs by their two nodes, and self-pairs are dropped here.
     """
     linker, db_api = _linker(con, table, json.loads(json.dumps(model_json)))
     if new_table is None:
-        frames = [linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")]
+        frame = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     else:
         # Term frequencies come from every record, not just the new ones.
         for column in tf_columns(model_json):
             linker.table_management.compute_tf_table(column)
-        new = db_api.register(new_table)
-        frames = [
-            linker.inference.predict_within(new, threshold_match_probability=threshold, warning_mode="never")
-        ]
-        if old_table is not None:
-            old = db_api.register(old_table)
-            frames.append(
-                linker.inference.predict_between(
-                    new, old, threshold_match_probability=threshold, warning_mode="never"
-                )
-            )
+        frame = linker.inference.predict_between(
+            db_api.register(new_table),
+            db_api.register(table),
+            threshold_match_probability=threshold,
+            warning_mode="never",
+        )
     gammas = ", ".join(f'"gamma_{c["output_column_name"]}"' for c in model_json["comparisons"])
-    union = " union all ".join(
-        f"select unique_id_l, unique_id_r, match_probability, match_weight, {gammas} "
-        f"from {frame.physical_name}"
-        for frame in frames
+    con.execute(
+        f"""create or replace temp table identity_predictions as
+        select unique_id_l, unique_id_r, match_probability, match_weight, {gammas}
+        from {frame.physical_name} where unique_id_l <> unique_id_r"""
     )
-    con.execute(f"create or replace temp table identity_predictions as {union}")
-    for frame in frames:
-        frame.drop_table_from_database_and_remove_from_cache()
+    frame.drop_table_from_database_and_remove_from_cache()
     return "identity_predictions"
 
 

@@ -2,7 +2,10 @@
 
     run_probabilistic_stage(con, StageConfig(...)) -> StageResult
 
-1. Features of every person record (contacts and leads) from the staging views.
+1. Features of every person record (contacts and leads) from the staging views, kept in
+   ``identity.probabilistic_features`` with their deterministic cluster's profile. A run
+   computes features only for records loaded since (new or reloaded), and profiles again
+   only the clusters that gained, lost or changed a record.
 2. The model: the active saved model of the current settings, or a new one trained by EM
    (first run, ``retrain``, or the records grew by ``retrain_growth`` since training).
    Trained parameters are saved as JSON under ``model_dir`` and in
@@ -20,6 +23,7 @@ written into the warehouse's ``identity`` schema.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -30,6 +34,7 @@ from typing import Any
 import duckdb
 
 from ml.identity import features, guards, model
+from ml.identity.nicknames import nickname_rows
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +74,8 @@ class StageResult:
     model_version: str | None = None
     trained: bool = False
     records: int = 0
+    records_featurized: int = 0  # records whose own features were computed (new or reloaded)
+    records_profiled: int = 0  # records whose cluster profile was computed again
     records_scored: int = 0
     pairs_scored: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
@@ -137,31 +144,140 @@ def run_probabilistic_stage(con: duckdb.DuckDBPyConnection, config: StageConfig)
     try:
         return _run(con, config, wh, seconds, lap)
     finally:
-        for table in (
-            "identity_records",
-            "identity_features",
-            "identity_features_new",
-            "identity_features_old",
-        ):
+        for table in ("identity_features", "identity_features_new"):
             con.execute(f"drop table if exists memory.main.{table}")
+        for table in ("identity_source_keys", "identity_changed"):
+            con.execute(f"drop table if exists temp.main.{table}")
         con.execute(f"use {wh}")
+
+
+def _features_version(con: duckdb.DuckDBPyConnection, wh: str) -> str:
+    """What the stored features were computed with: the feature SQL, the nickname list
+    and the role mailboxes. Another version recomputes every record."""
+    roles = con.execute(
+        f"select string_agg(distinct lower(local_part), ',' order by lower(local_part)) "
+        f"from {wh}.reference.role_email_local_parts"
+    ).fetchone()[0]
+    parts = [
+        features.person_records_sql("s", "r", "o"),
+        features.with_cluster_profile_sql("f", "c"),
+        json.dumps(nickname_rows()),
+        roles or "",
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def refresh_features(con: duckdb.DuckDBPyConnection, wh: str) -> tuple[int, int]:
+    """Bring ``identity.probabilistic_features`` up to date; return how many records had
+    their features computed and how many rows were rewritten (their cluster profiled).
+
+    Features are computed for records that are new or were loaded again since they were
+    stored; the deterministic clusters are computed for all records (scipy, seconds at a
+    million records), and only clusters that gained, lost or changed a record get their
+    profile again.
+    """
+    stored = f"{wh}.{SCHEMA}.probabilistic_features"
+    version = _features_version(con, wh)
+    if _exists(con, wh, SCHEMA, "probabilistic_features"):
+        versions = con.execute(f"select list(distinct features_version) from {stored}").fetchone()[0]
+        if versions and versions != [version]:
+            logger.info("feature definition changed: recomputing every record's features")
+            con.execute(f"drop table {stored}")
+    con.execute(
+        "create or replace temp table identity_source_keys as " + features.source_keys_sql(f"{wh}.staging")
+    )
+    if _exists(con, wh, SCHEMA, "probabilistic_features"):
+        con.execute(
+            f"""create or replace temp table identity_changed as
+            select tenant_id, node_key, unique_id from identity_source_keys as k
+            anti join {stored} as s
+                on s.unique_id = k.unique_id and s.record_loaded_at is not distinct from k.loaded_at"""
+        )
+    else:
+        con.execute(
+            "create or replace temp table identity_changed as "
+            "select tenant_id, node_key, unique_id from identity_source_keys"
+        )
+    con.execute(
+        "create or replace temp table identity_records_changed as "
+        + features.person_records_sql(f"{wh}.staging", f"{wh}.reference", only="identity_changed")
+    )
+    featurized = con.execute("select count(*) from identity_records_changed").fetchone()[0]
+    clusters = guards.deterministic_clusters(con, _deterministic_edges_sql(con, wh), "identity_source_keys")
+    if not _exists(con, wh, SCHEMA, "probabilistic_features"):
+        con.execute(
+            f"create table {stored} as select *, ?::varchar as features_version from ("
+            + features.with_cluster_profile_sql("identity_records_changed", clusters)
+            + ")",
+            [version],
+        )
+        con.execute(f"drop table identity_records_changed; drop table {clusters}")
+        return featurized, featurized
+
+    # Clusters to profile again: those holding a new or reloaded record, or a record whose
+    # stored cluster (key and size) is not its cluster any more.
+    con.execute(
+        f"""create or replace temp table identity_affected as
+        with touched as (
+            select c.cluster_key from {clusters} as c
+            left join {stored} as s using (unique_id)
+            where s.unique_id is null or s.cluster_key <> c.cluster_key or s.cluster_size <> c.cluster_size
+            union
+            select c.cluster_key from {clusters} as c semi join identity_changed using (unique_id)
+        )
+        select c.* from {clusters} as c semi join touched using (cluster_key)"""
+    )
+    profile_columns = ", ".join(["cluster_key", "cluster_size", *features.CLUSTER_COLUMNS])
+    con.execute(
+        f"""create or replace temp table identity_profile_records as
+        select * from identity_records_changed
+        union all by name
+        select * exclude ({profile_columns}, record_hash, features_version) from {stored}
+        semi join identity_affected using (unique_id)
+        anti join identity_changed using (unique_id)"""
+    )
+    con.execute(
+        "create or replace temp table identity_profiled as "
+        + features.with_cluster_profile_sql("identity_profile_records", "identity_affected")
+    )
+    con.execute(
+        f"""delete from {stored} where unique_id in (
+            select unique_id from identity_profiled
+            union all
+            select unique_id from {stored} anti join identity_source_keys using (unique_id)
+        )"""
+    )
+    con.execute(
+        f"insert into {stored} by name select *, ? as features_version from identity_profiled", [version]
+    )
+    rewritten = con.execute("select count(*) from identity_profiled").fetchone()[0]
+    for table in (
+        "identity_records_changed",
+        "identity_affected",
+        "identity_profile_records",
+        "identity_profiled",
+        clusters,
+    ):
+        con.execute(f"drop table {table}")
+    return featurized, rewritten
 
 
 def _run(con, config: StageConfig, wh: str, seconds: dict, lap) -> StageResult:
     features.register_lookups(con)
-    con.execute(
-        "create or replace table memory.main.identity_records as "
-        + features.person_records_sql(f"{wh}.staging", f"{wh}.reference")
-    )
-    clusters = guards.deterministic_clusters(con, _deterministic_edges_sql(con, wh), "identity_records")
+    featurized, profiled = refresh_features(con, wh)
     con.execute(
         "create or replace table memory.main.identity_features as "
-        + features.with_cluster_profile_sql("identity_records", clusters)
+        + features.scoring_sql(f"{wh}.{SCHEMA}.probabilistic_features")
     )
-    con.execute(f"drop table identity_records; drop table {clusters}")
     records = con.execute("select count(*) from identity_features").fetchone()[0]
     lap("features")
-    result = StageResult(mode="skipped", records=records, seconds=seconds)
+    result = StageResult(
+        mode="skipped",
+        records=records,
+        records_featurized=featurized,
+        records_profiled=profiled,
+        seconds=seconds,
+    )
     if records < 2:
         return result
 
@@ -235,18 +351,12 @@ def _run(con, config: StageConfig, wh: str, seconds: dict, lap) -> StageResult:
         if full:
             predictions = model.predict(con, "identity_features", model_json, config.review_threshold)
         else:
-            con.execute(
-                "create or replace table identity_features_old as "
-                "select * from identity_features anti join identity_features_new using (unique_id)"
-            )
-            has_old = con.execute("select count(*) from identity_features_old").fetchone()[0] > 0
             predictions = model.predict(
                 con,
                 "identity_features",
                 model_json,
                 config.review_threshold,
                 new_table="identity_features_new",
-                old_table="identity_features_old" if has_old else None,
             )
         result.pairs_scored = con.execute(f"select count(*) from {predictions}").fetchone()[0]
         lap("predict")
@@ -291,32 +401,51 @@ def decide_statuses(con: duckdb.DuckDBPyConnection, config: StageConfig) -> dict
     the reviewers' decisions and the thresholds; return the count per status."""
     wh = config.warehouse_alias
     matches = f"{wh}.{SCHEMA}.probabilistic_matches"
-    clusters_table = "identity_features"  # each record carries its deterministic cluster_id
-    stats = con.execute(
-        """select cluster_id, count(*), list(distinct dob) filter (where dob is not null),
-            list(distinct verified_email) filter (where verified_email is not null)
-        from identity_features group by cluster_id"""
-    ).fetchall()
-    clusters = {row[0]: guards.Cluster(row[1], set(row[2] or ()), set(row[3] or ())) for row in stats}
-    rows = con.execute(
-        f"""with reviews as (
+    con.execute(
+        f"""create or replace temp table identity_pair_clusters as
+        with reviews as (
             select pair_id, arg_max(decision, decided_at) as decision
             from {wh}.{SCHEMA}.match_reviews group by pair_id
         )
-        select m.pair_id, m.match_probability, ca.cluster_id, cb.cluster_id, reviews.decision
+        select m.pair_id, m.match_probability, ca.cluster_key as cluster_a, cb.cluster_key as cluster_b,
+            reviews.decision
         from {matches} as m
-        join {clusters_table} as ca on ca.unique_id = m.tenant_id || '|' || m.node_a
-        join {clusters_table} as cb on cb.unique_id = m.tenant_id || '|' || m.node_b
+        join identity_features as ca on ca.unique_id = m.tenant_id || '|' || m.node_a
+        join identity_features as cb on cb.unique_id = m.tenant_id || '|' || m.node_b
         left join reviews on reviews.pair_id = m.pair_id"""
+    )
+    # A pair inside one deterministic cluster decides nothing (the guards' union-find
+    # skips it too): its status is set here, and only the pairs between clusters, a few
+    # percent of them, go through the greedy decision in Python.
+    con.execute(
+        f"""create or replace temp table identity_decisions as
+        select pair_id,
+            case when decision = 'reject' then '{guards.REJECTED_BY_REVIEWER}' else '{guards.SAME_CLUSTER}' end
+                as status,
+            case when decision = 'reject' then 'a reviewer rejected this pair'
+                else 'already one person by shared identifiers' end as reason
+        from identity_pair_clusters where cluster_a = cluster_b"""
+    )
+    rows = con.execute(
+        "select pair_id, match_probability, cluster_a, cluster_b, decision "
+        "from identity_pair_clusters where cluster_a <> cluster_b"
     ).fetchall()
+    stats = con.execute(
+        """select cluster_key, any_value(cluster_size), list(distinct dob) filter (where dob is not null),
+            list(distinct verified_email) filter (where verified_email is not null)
+        from identity_features
+        semi join (
+            select cluster_a as cluster_key from identity_pair_clusters where cluster_a <> cluster_b
+            union select cluster_b from identity_pair_clusters where cluster_a <> cluster_b
+        ) using (cluster_key)
+        group by cluster_key"""
+    ).fetchall()
+    clusters = {row[0]: guards.Cluster(row[1], set(row[2] or ()), set(row[3] or ())) for row in stats}
     decided = guards.decide(
         rows,
         clusters,
         accept_threshold=config.accept_threshold,
         max_cluster_records=config.max_cluster_records,
-    )
-    con.execute(
-        "create or replace temp table identity_decisions (pair_id varchar, status varchar, reason varchar)"
     )
     if decided:
         import pyarrow as pa
@@ -340,5 +469,5 @@ def decide_statuses(con: duckdb.DuckDBPyConnection, config: StageConfig) -> dict
             or m.status_reason is distinct from d.reason)"""
     )
     counts = dict(con.execute(f"select status, count(*) from {matches} group by status").fetchall())
-    con.execute("drop table identity_decisions")
+    con.execute("drop table identity_decisions; drop table identity_pair_clusters")
     return {str(k): int(v) for k, v in sorted(counts.items())}

@@ -56,6 +56,8 @@ def _metadata(result: StageResult, config: StageConfig) -> dict[str, dg.Metadata
         "model_version": dg.MetadataValue.text(result.model_version or "none"),
         "trained_this_run": dg.MetadataValue.bool(result.trained),
         "person_records": dg.MetadataValue.int(result.records),
+        "records_featurized": dg.MetadataValue.int(result.records_featurized),
+        "records_profiled": dg.MetadataValue.int(result.records_profiled),
         "records_scored": dg.MetadataValue.int(result.records_scored),
         "pairs_scored": dg.MetadataValue.int(result.pairs_scored),
         "pairs_by_status": dg.MetadataValue.json(result.statuses),

@@ -54,6 +54,7 @@ def test_probabilistic_stage_end_to_end(identity_home: Path) -> None:
     with warehouse() as con:
         first = run_probabilistic_stage(con, config)
     assert first.mode == "full" and first.trained
+    assert first.records_featurized == first.records_profiled == first.records
     assert Path(first.model_path).exists() and first.model_version in first.model_path
     assert first.statuses.get("accepted", 0) > 0
     assert {w["comparison"] for w in first.match_weights} >= {"first_name", "last_name", "cluster_companies"}
@@ -84,16 +85,18 @@ def test_probabilistic_stage_end_to_end(identity_home: Path) -> None:
     unchanged = [key for key, cid in ids_before.items() if cid not in {m[0] for m in merges}]
     assert all(ids_after[key] == ids_before[key] for key in unchanged)
 
-    # 2. Nothing new: nothing is scored again.
+    # 2. Nothing new: no features are computed and nothing is scored again.
     with warehouse() as con:
         scored_at = dict(
             con.execute("select pair_id, scored_at from identity.probabilistic_matches").fetchall()
         )
         again = run_probabilistic_stage(con, config)
         assert again.mode == "unchanged" and not again.trained and again.records_scored == 0
+        assert again.records_featurized == again.records_profiled == 0
 
-        # 3. Incremental: a new CRM duplicate of a known person is scored alone (against the
-        # rest), old pairs keep their scores, and the person keeps their customer_id.
+        # 3. Incremental: a new CRM duplicate of a known person gets features alone and is
+        # scored alone (against the rest), old pairs keep their scores, and the person
+        # keeps their customer_id.
         node, tenant = con.execute(
             """select 'external_id:' || c.source_system || ':contacts:' || c.contact_id, c.tenant_id
             from staging.stg_crm__contacts as c
@@ -109,8 +112,12 @@ def test_probabilistic_stage_end_to_end(identity_home: Path) -> None:
             qualify row_number() over (order by updated_at desc) = 1""",
             [record_id, tenant],
         )
+    # As in the pipeline, staging (an incremental table) takes the new row before the stage runs.
+    dbt("run", "-s", "stg_crm__contacts")
+    with warehouse() as con:
         incremental = run_probabilistic_stage(con, config)
         assert incremental.mode == "incremental"
+        assert incremental.records_featurized == incremental.records_profiled == 1
         assert 1 <= incremental.records_scored <= 10, incremental  # the new record (and its cluster's)
         new_pairs = con.execute(
             "select status, node_a, node_b from identity.probabilistic_matches where node_a = ? or node_b = ?",
@@ -120,7 +127,7 @@ def test_probabilistic_stage_end_to_end(identity_home: Path) -> None:
         kept = dict(con.execute("select pair_id, scored_at from identity.probabilistic_matches").fetchall())
         untouched = [p for p in kept if p in scored_at and kept[p] == scored_at[p]]
         assert len(untouched) >= 0.9 * len(scored_at)
-    dbt("run", "-s", "int_identity_edges_collected", AFTER_STAGE)
+    dbt("run", "-s", "int_identity_links_collected", "int_identity_edges_collected", AFTER_STAGE)
     with warehouse(read_only=True) as con:
         ids_now = _ids(con)
     assert ids_now[(tenant, node + "-dup")] == ids_now[(tenant, node)] == ids_after[(tenant, node)]
