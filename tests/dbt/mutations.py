@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse.erasure import delete_subject, resolve_subject
+
 
 def mutate_identity(con: duckdb.DuckDBPyConnection) -> None:
     """A split, an erasure, a merge and edges that disappear without any new edge."""
@@ -20,15 +22,13 @@ def mutate_identity(con: duckdb.DuckDBPyConnection) -> None:
         "order by updated_at desc limit 1",
         [tenant, record, source],
     )
-    # Erasure: every row of a support-desk contact disappears.
+    # Erasure: the person of a support-desk contact is erased the way an erasure request
+    # is carried out: from raw and from every model table, incremental ones included.
     tenant, record = con.execute(
         "select tenant_id, contact_id from staging.stg_crm__contacts where source_system = 'support' "
         "order by all limit 1 offset 3"
     ).fetchone()
-    con.execute(
-        "delete from raw.contacts where tenant_id = ? and record_id = ? and source_system = 'support'",
-        [tenant, record],
-    )
+    delete_subject(con, resolve_subject(con, tenant, {"external_id": f"support:contacts:{record}"}))
     # Merge: a new subscriber with one person's email and another person's phone.
     email = con.execute(
         "select email from staging.stg_crm__contacts where tenant_id = 'acme' and email_normalized "

@@ -96,9 +96,10 @@ final as (
         case when summaries.dataset = 'train' then coalesce(holdout.holdout_purchases, 0) end as holdout_purchases,
         case when summaries.dataset = 'train' then coalesce(holdout.holdout_value, 0) end as holdout_value
     from summaries
+    -- Equalities only (the case above keeps holdout figures to training rows): a constant
+    -- test on one side in the join condition made DuckDB run a nested loop.
     left join holdout
-        on summaries.dataset = 'train'
-        and summaries.tenant_id = holdout.tenant_id
+        on summaries.tenant_id = holdout.tenant_id
         and summaries.customer_id = holdout.customer_id
 )
 

@@ -1,14 +1,71 @@
 {#- The golden record: per customer and field, the value from the most trusted source
     (seed source_trust: CRM contact, CRM lead, support, web, marketing) that has one, and
     within that source the most recently updated record. Every field survives on its own:
-    a name can come from the CRM while the phone comes from a newer web signup. -#}
+    a name can come from the CRM while the phone comes from a newer web signup.
+
+    Incremental (delete+insert per customer): a run recomputes the customers one of whose
+    person records was resolved in it (a new version, or a record that changed customer:
+    the customer it left too) and the customers of accounts updated since the last run.
+    A recomputed customer left without person records is written as a row without
+    source_records, which the post-hook deletes, as it does customers merged away.
+    Changing the source_trust seed needs a --full-refresh. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['tenant_id', 'customer_id'],
+        post_hook=[
+            "{% if is_incremental() %}delete from {{ this }} as profiles where source_records is null
+                or not exists (
+                    select 1 from {{ ref('int_identity_customer_ids_assigned') }} as registry
+                    where registry.tenant_id = profiles.tenant_id
+                        and registry.customer_id = profiles.customer_id){% endif %}"
+        ],
+    )
+}}
+
+{#- A table built before this model was incremental has no built_at: rebuild it all once. -#}
+{%- set incremental_run = is_incremental()
+    and 'built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
+{%- set run_at = "'" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "'::timestamp" %}
+{%- set built_watermark = "timestamp '1900-01-01'" %}
+{%- if execute and incremental_run %}
+    {%- set mark = run_query("select max(built_at)::varchar from " ~ this) %}
+    {%- if mark.rows[0][0] %}{% set built_watermark = "timestamp '" ~ mark.rows[0][0] ~ "'" %}{% endif %}
+{%- endif %}
+
 with
 
 contacts as not materialized (select * from {{ ref('stg_crm__contacts') }}),
 leads as not materialized (select * from {{ ref('stg_crm__leads') }}),
 accounts as not materialized (select * from {{ ref('stg_crm__accounts') }}),
-resolved as not materialized (select * from {{ ref('int_identity_records_resolved') }}),
+resolved as not materialized (
+    select * from {{ ref('int_identity_records_resolved') }} where entity in ('contacts', 'leads')
+),
+registry as not materialized (select * from {{ ref('int_identity_customer_ids_assigned') }}),
 trust as not materialized (select * from {{ ref('source_trust') }}),
+
+{% if incremental_run %}
+-- Filtered before the join: a one-sided condition in a join makes DuckDB run a nested loop.
+updated_accounts as (
+    select tenant_id, account_id
+    from accounts
+    where source_system = 'crm' and loaded_at > {{ built_watermark }}
+),
+
+touched as (
+    select tenant_id, customer_id from resolved where resolved_at > {{ built_watermark }}
+    union
+    select tenant_id, previous_customer_id from registry
+    where assigned_at > {{ built_watermark }} and previous_customer_id is not null
+    union
+    select profiles.tenant_id, profiles.customer_id
+    from {{ this }} as profiles
+    semi join updated_accounts
+        on profiles.tenant_id = updated_accounts.tenant_id
+        and profiles.account_id = updated_accounts.account_id
+),
+{% endif %}
 
 person_records as (
     select
@@ -43,6 +100,10 @@ ranked as (
     left join trust
         on person_records.entity = trust.entity
         and person_records.source_system = trust.source_system
+    {% if incremental_run %}
+    semi join touched
+        on resolved.tenant_id = touched.tenant_id and resolved.customer_id = touched.customer_id
+    {% endif %}
 ),
 
 survived as (
@@ -66,12 +127,21 @@ final as (
         survived.*,
         accounts.account_name,
         accounts.industry as account_industry,
-        accounts.owner_id as account_owner_id
+        accounts.owner_id as account_owner_id,
+        {{ run_at }} as built_at
     from survived
     left join accounts
         on survived.tenant_id = accounts.tenant_id
         and survived.account_id = accounts.account_id
         and accounts.source_system = 'crm'
+    {% if incremental_run %}
+    union all by name
+    select touched.tenant_id, touched.customer_id, {{ run_at }} as built_at
+    from touched
+    anti join survived
+        on touched.tenant_id = survived.tenant_id and touched.customer_id = survived.customer_id
+    where touched.customer_id is not null
+    {% endif %}
 )
 
 select * from final

@@ -1,7 +1,12 @@
 {#- The edges connected components run on: every stage's edges (the deterministic ones and
     the probabilistic stage's accepted matches), less those touching a blocked identifier.
     Probabilistic edges join person records only; over-merge protection was applied to
-    them before they got here (int_identity_probabilistic_edges). -#}
+    them before they got here (int_identity_probabilistic_edges).
+
+    A view: its two readers (components, registry) each read it once, and writing the
+    millions of edges again cost more than the anti joins with the few blocked ones. -#}
+{{ config(materialized='view') }}
+
 with
 
 deterministic_edges as not materialized (

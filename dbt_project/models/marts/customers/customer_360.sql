@@ -62,14 +62,16 @@ latest_consents as (
     group by all
 ),
 
+-- Keys in order (json_group_object keeps the order rows arrive in), so that the same
+-- consents give the same JSON in every build.
 consent_channels as (
-    select tenant_id, customer_id, channel, json_group_object(purpose, status) as purposes
+    select tenant_id, customer_id, channel, to_json(map(list(purpose order by purpose), list(status order by purpose))) as purposes
     from latest_consents
     group by all
 ),
 
 consent_objects as (
-    select tenant_id, customer_id, json_group_object(channel, purposes) as consents
+    select tenant_id, customer_id, to_json(map(list(channel order by channel), list(purposes order by channel))) as consents
     from consent_channels
     group by all
 ),

@@ -3,16 +3,28 @@
     events. identify, alias and group calls are bookkeeping, not activity: they neither
     start nor extend a session.
 
-    Incremental: a run recomputes the sessions of the customers whose events changed in
-    it (new events, events re-stitched by fct_events) and of the customers whose identity
-    changed (merge, split: both ids), replacing all their sessions (delete+insert on
-    tenant and customer); sessions of ids merged away are deleted by the post-hook. -#}
+    Incremental: a run recomputes every session of the customers whose events were
+    re-stitched by fct_events or whose identity changed (merge, split: both ids). For a
+    customer who only has new events, the sessions that ended more than the timeout
+    before the earliest new event cannot change (no new event can extend them, and their
+    numbers stay): only the events after them are sessionised again, numbered on from the
+    sessions kept. Rows are replaced by session (delete+insert); the first post-hook
+    deletes a recomputed customer's earlier sessions that no longer exist (two sessions
+    joined by a new event leave one number unused at the end), the second the sessions
+    of ids merged away. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['tenant_id', 'customer_id'],
+        unique_key=['tenant_id', 'session_id'],
         post_hook=[
+            "{% if is_incremental() %}delete from {{ this }} as stale using (
+                select tenant_id, customer_id, min(session_number) as first_rebuilt
+                from {{ this }} where built_at = '{{ run_started_at.strftime(\'%Y-%m-%d %H:%M:%S.%f\') }}'::timestamp
+                group by all) as rebuilt
+                where stale.tenant_id = rebuilt.tenant_id and stale.customer_id = rebuilt.customer_id
+                and stale.session_number >= rebuilt.first_rebuilt
+                and stale.built_at < '{{ run_started_at.strftime(\'%Y-%m-%d %H:%M:%S.%f\') }}'::timestamp{% endif %}",
             "{% if is_incremental() %}delete from {{ this }} as sessions where not exists (
                 select 1 from {{ ref('int_identity_customer_ids_assigned') }} as registry
                 where registry.tenant_id = sessions.tenant_id and registry.customer_id = sessions.customer_id){% endif %}"
@@ -23,11 +35,21 @@
 {#- A table built before sessions were incremental has no built_at: recompute it all once. -#}
 {%- set incremental_run = is_incremental()
     and 'built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
+{#- The last run's time, inlined as a literal so that the filters on it are pushed into
+    the scans (a scalar subquery is not). -#}
+{%- set built_watermark = "timestamp '1900-01-01'" %}
+{%- if execute and incremental_run %}
+    {%- set mark = run_query("select max(built_at)::varchar from " ~ this) %}
+    {%- if mark.rows[0][0] %}{% set built_watermark = "timestamp '" ~ mark.rows[0][0] ~ "'" %}{% endif %}
+{%- endif %}
 
 with
 
 all_events as not materialized (
-    select * from {{ ref('fct_events') }}
+    select
+        tenant_id, customer_id, message_id, event_type, occurred_at, anonymous_id, page_path,
+        utm_source, utm_medium, utm_campaign, revenue, loaded_at, resolved_at
+    from {{ ref('fct_events') }}
 ),
 
 registry as not materialized (
@@ -35,30 +57,55 @@ registry as not materialized (
 ),
 
 {% if incremental_run %}
-last_run as (
-    select max(built_at) as built_at from {{ this }}
-),
-
-affected as (
+-- Every session of these is recomputed.
+recomputed_customers as (
     select distinct tenant_id, customer_id
     from all_events
-    where resolved_at > (select built_at from last_run)
+    where resolved_at > {{ built_watermark }} and loaded_at <= {{ built_watermark }}
     union
     select tenant_id, unnest([customer_id, previous_customer_id])
     from registry
-    where assigned_at > (select built_at from last_run)
+    where assigned_at > {{ built_watermark }}
+),
+
+extended_customers as (
+    select tenant_id, customer_id, min(occurred_at) as first_new_at
+    from all_events
+    where loaded_at > {{ built_watermark }} and event_type not in ('identify', 'alias', 'group')
+    group by tenant_id, customer_id
+),
+
+kept as (
+    select
+        extended_customers.tenant_id,
+        extended_customers.customer_id,
+        count(sessions.session_id) as kept_sessions,
+        max(sessions.ended_at) as kept_until
+    from extended_customers
+    left join {{ this }} as sessions
+        on extended_customers.tenant_id = sessions.tenant_id
+        and extended_customers.customer_id = sessions.customer_id
+        and sessions.ended_at
+            < extended_customers.first_new_at - interval '{{ var("session_timeout_minutes") }} minutes'
+    anti join recomputed_customers
+        on extended_customers.tenant_id = recomputed_customers.tenant_id
+        and extended_customers.customer_id = recomputed_customers.customer_id
+    group by extended_customers.tenant_id, extended_customers.customer_id
+    union all
+    select tenant_id, customer_id, 0, null from recomputed_customers
 ),
 
 events as (
-    select all_events.*
+    select all_events.*, kept.kept_sessions
     from all_events
-    semi join affected
-        on all_events.tenant_id = affected.tenant_id and all_events.customer_id = affected.customer_id
+    inner join kept
+        on all_events.tenant_id = kept.tenant_id and all_events.customer_id = kept.customer_id
     where all_events.event_type not in ('identify', 'alias', 'group')
+        and (kept.kept_until is null or all_events.occurred_at > kept.kept_until)
 ),
 {% else %}
 events as (
-    select * from all_events
+    select *, 0 as kept_sessions from all_events
     where event_type not in ('identify', 'alias', 'group')
 ),
 {% endif %}
@@ -79,7 +126,7 @@ gaps as (
 numbered as (
     select
         *,
-        sum(is_session_start) over (
+        kept_sessions + sum(is_session_start) over (
             partition by tenant_id, customer_id order by occurred_at, message_id
             rows between unbounded preceding and current row
         )::bigint as session_number

@@ -39,9 +39,11 @@ placed as (
         consents_resolved.* exclude (customer_id),
         coalesce(consents_resolved.customer_id, unique_contacts.customer_id) as customer_id
     from consents_resolved
+    -- An equi-join (unique_contacts has one row per contact id; coalesce prefers the
+    -- graph): with `customer_id is null` in the join condition DuckDB ran a nested loop,
+    -- quadratic in consents x contacts.
     left join unique_contacts
-        on consents_resolved.customer_id is null
-        and consents_resolved.tenant_id = unique_contacts.tenant_id
+        on consents_resolved.tenant_id = unique_contacts.tenant_id
         and consents_resolved.contact_id = unique_contacts.contact_id
 ),
 

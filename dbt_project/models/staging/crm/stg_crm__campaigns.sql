@@ -1,3 +1,5 @@
+{{ config(unique_key=['tenant_id', 'source_system', 'campaign_id']) }}
+
 with
 
 source as not materialized (
@@ -26,3 +28,4 @@ final as (
 )
 
 select * from final
+{{ keep_newer_stored('campaign_id') }}

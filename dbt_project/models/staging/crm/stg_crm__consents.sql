@@ -1,3 +1,5 @@
+{{ config(unique_key=['tenant_id', 'source_system', 'consent_id']) }}
+
 with
 
 tenants as not materialized (
@@ -34,3 +36,4 @@ final as (
 )
 
 select * from final
+{{ keep_newer_stored('consent_id') }}

@@ -1,3 +1,5 @@
+{{ config(unique_key=['tenant_id', 'source_system', 'contact_id']) }}
+
 with
 
 tenants as not materialized (
@@ -47,3 +49,4 @@ final as (
 )
 
 select * from final
+{{ keep_newer_stored('contact_id') }}

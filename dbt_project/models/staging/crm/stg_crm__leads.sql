@@ -1,3 +1,5 @@
+{{ config(unique_key=['tenant_id', 'source_system', 'lead_id']) }}
+
 with
 
 tenants as not materialized (
@@ -53,3 +55,4 @@ final as (
 )
 
 select * from final
+{{ keep_newer_stored('lead_id') }}

@@ -1,3 +1,5 @@
+{{ config(unique_key=['tenant_id', 'source_system', 'opportunity_id']) }}
+
 with
 
 source as not materialized (
@@ -31,3 +33,4 @@ final as (
 )
 
 select * from final
+{{ keep_newer_stored('opportunity_id') }}

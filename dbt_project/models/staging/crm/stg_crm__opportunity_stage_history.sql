@@ -1,3 +1,5 @@
+{{ config(unique_key=['tenant_id', 'source_system', 'opportunity_stage_history_id']) }}
+
 with
 
 source as not materialized (
@@ -22,3 +24,4 @@ final as (
 )
 
 select * from final
+{{ keep_newer_stored('opportunity_stage_history_id') }}

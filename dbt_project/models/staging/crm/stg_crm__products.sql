@@ -1,3 +1,5 @@
+{{ config(unique_key=['tenant_id', 'source_system', 'product_id']) }}
+
 with
 
 source as not materialized (
@@ -23,3 +25,4 @@ final as (
 )
 
 select * from final
+{{ keep_newer_stored('product_id') }}

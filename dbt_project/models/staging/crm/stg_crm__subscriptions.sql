@@ -1,3 +1,5 @@
+{{ config(unique_key=['tenant_id', 'source_system', 'subscription_id']) }}
+
 with
 
 source as not materialized (
@@ -27,3 +29,4 @@ final as (
 )
 
 select * from final
+{{ keep_newer_stored('subscription_id') }}

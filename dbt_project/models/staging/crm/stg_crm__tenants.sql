@@ -1,3 +1,6 @@
+{#- A handful of rows, read by the other staging models: stays a view. -#}
+{{ config(materialized='view') }}
+
 with
 
 source as not materialized (

@@ -1,3 +1,5 @@
+{{ config(unique_key=['tenant_id', 'source_system', 'ticket_id']) }}
+
 with
 
 source as not materialized (
@@ -33,3 +35,4 @@ final as (
 )
 
 select * from final
+{{ keep_newer_stored('ticket_id') }}

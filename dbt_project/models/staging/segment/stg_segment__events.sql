@@ -49,7 +49,8 @@ final as (
         lifted.context,
         lifted.properties,
         lifted.traits,
-        {{ to_utc('lifted._loaded_at') }} as loaded_at
+        {{ to_utc('lifted._loaded_at') }} as loaded_at,
+        lifted._loaded_at as raw_loaded_at
     from lifted
     left join tenants on lifted.tenant_id = tenants.tenant_id
 )
