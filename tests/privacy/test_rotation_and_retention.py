@@ -107,3 +107,29 @@ def test_cli_erase_refuses_a_tenant_not_in_the_registry(tmp_path, monkeypatch, c
     assert pending_erasures() == []
     assert main(["erase", "a@b.example", "--tenant", "acme"]) == 0
     assert [r["tenant_id"] for r in pending_erasures()] == ["acme"]
+
+
+def test_every_shipped_retention_policy_names_a_built_table_and_column(privacy_home: Path) -> None:
+    """A policy on a table the build does not make would be skipped silently as 'missing';
+    and a raw table with a policy whose staging model is a table keeps its rows there."""
+    from warehouse.connection import warehouse
+    from warehouse.retention import load_policies
+    from warehouse.settings import REPO_ROOT
+
+    policies, _ = load_policies(REPO_ROOT / "warehouse" / "retention.toml")
+    with warehouse(read_only=True) as con:
+        columns = {
+            (f"{schema}.{table}", column)
+            for schema, table, column in con.execute(
+                "select schema_name, table_name, column_name from duckdb_columns() "
+                "join duckdb_tables() using (database_name, schema_name, table_name)"
+            ).fetchall()
+        }
+    assert [p for p in policies if (p.table, p.column) not in columns] == []
+    tables = {table for table, _ in columns}
+    covered = {p.table for p in policies}
+    for policy in policies:
+        schema, name = policy.table.split(".")
+        staged = f"staging.stg_crm__{name}"
+        if schema == "raw" and staged in tables:
+            assert staged in covered, f"{staged} keeps what {policy.table}'s policy deletes"
