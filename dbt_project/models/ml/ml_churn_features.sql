@@ -155,6 +155,7 @@ latest_nps as (
 after_cutoff as (
     -- the label window's activity (training rows only)
     select
+        customers.dataset,
         customers.tenant_id,
         customers.customer_id,
         bool_or(true) as active_after
@@ -233,7 +234,9 @@ final as (
         and active.tenant_id = latest_nps.tenant_id
         and active.customer_id = latest_nps.customer_id
     left join after_cutoff
-        on active.dataset = 'train'
+        -- on dataset equality, not "active.dataset = 'train'": a condition on one side
+        -- only turns the join into a nested loop (D33); after_cutoff holds train rows only
+        on active.dataset = after_cutoff.dataset
         and active.tenant_id = after_cutoff.tenant_id
         and active.customer_id = after_cutoff.customer_id
     left join cancellations
