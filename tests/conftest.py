@@ -11,6 +11,16 @@ from tests.dbt.dbt_runner import DbtRunner
 
 
 @pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the whole platform at tmp_path, with a test key."""
+    monkeypatch.setenv("CRM360_HOME", str(tmp_path))
+    monkeypatch.setenv("CRM360_ENCRYPTION_KEY", "test-key-" + "0" * 40)
+    for name in ("CRM360_DATA_DIR", "CRM360_LANDING_DIR", "CRM360_WAREHOUSE", "CRM360_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
 def crm360_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private CRM360_HOME: warehouse, key, landing and model registry all under tmp_path."""
     monkeypatch.setenv("CRM360_HOME", str(tmp_path))

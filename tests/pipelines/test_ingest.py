@@ -28,16 +28,6 @@ from warehouse.settings import REPO_ROOT
 TS = "2024-03-01T10:00:00Z"
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the whole platform at tmp_path, with a test key."""
-    monkeypatch.setenv("CRM360_HOME", str(tmp_path))
-    monkeypatch.setenv("CRM360_ENCRYPTION_KEY", "test-key-" + "0" * 40)
-    for name in ("CRM360_DATA_DIR", "CRM360_LANDING_DIR", "CRM360_WAREHOUSE", "CRM360_KEY_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
 def _load(landing: Path):
     from pipelines.ingest import load_landing
     from warehouse.connection import warehouse
