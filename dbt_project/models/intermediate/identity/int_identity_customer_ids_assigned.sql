@@ -11,7 +11,11 @@
     - a component holding nodes of an earlier id without its anchor (the split-off part
       of a split) gets a new id (change_type 'split'); the earlier id stays with the part
       that holds its anchor, so it keeps resolving.
-    Only rows that changed are written (delete+insert on the node). `full_refresh: false`:
+    A run reads only the nodes that clustering rewrote since the registry last read it
+    (`clustered_at` against the registry's `node_clustered_at`; whole components, so every
+    node of an earlier id comes together, D34) and writes them back (delete+insert on the
+    node): a changed node with this run's assigned_at, an unchanged one as it was.
+    `full_refresh: false`:
     `dbt build --full-refresh` must not forget the ids already handed out. Nodes that
     vanished from the data (an erasure) are deleted by the post-hook. -#}
 {{
@@ -35,6 +39,9 @@ with
 
 nodes as not materialized (
     select * from {{ ref('int_identity_nodes_clustered') }}
+    {% if is_incremental() %}
+    where clustered_at > (select coalesce(max(node_clustered_at), timestamp '1900-01-01') from {{ this }})
+    {% endif %}
 ),
 
 edges as not materialized (
@@ -66,7 +73,8 @@ joined as (
         prior.customer_id as prior_customer_id,
         prior.customer_created_at as prior_customer_created_at,
         coalesce(prior.node_first_seen_at, {{ run_at }}) as node_first_seen_at,
-        prior.assigned_at as prior_assigned_at
+        prior.assigned_at as prior_assigned_at,
+        nodes.clustered_at
     from nodes
     left join prior
         on nodes.tenant_id = prior.tenant_id
@@ -138,7 +146,8 @@ assigned as (
             when owners.component_id = joined.component_id then 'merge'
             else 'split'
         end as change_type,
-        joined.prior_assigned_at
+        joined.prior_assigned_at,
+        joined.clustered_at
     from joined
     inner join component_ids on joined.component_id = component_ids.component_id
     left join owners
@@ -180,7 +189,7 @@ bridges as (
     group by moved.tenant_id, moved.node_key
 ),
 
-final as (
+changed as (
     select
         assigned.tenant_id,
         assigned.node_key,
@@ -189,23 +198,33 @@ final as (
         assigned.customer_id,
         assigned.customer_created_at,
         assigned.node_first_seen_at,
-        case
-            when assigned.change_type = 'unchanged' then assigned.prior_assigned_at
-            else {{ run_at }}
-        end as assigned_at,
+        {{ run_at }} as assigned_at,
         assigned.previous_customer_id,
         assigned.change_type,
         case
             when assigned.change_type = 'split' then 'split'
             else bridges.change_rule
         end as change_rule,
-        array_to_string(bridges.evidence_list, '; ') as change_evidence
+        array_to_string(bridges.evidence_list, '; ') as change_evidence,
+        -- the clustering run the row reflects: the registry's watermark
+        assigned.clustered_at as node_clustered_at
     from assigned
     left join bridges
         on assigned.tenant_id = bridges.tenant_id
         and assigned.node_key = bridges.node_key
-    {% if is_incremental() %}
     where assigned.change_type <> 'unchanged'
+),
+
+final as (
+    select * from changed
+    {% if is_incremental() %}
+    union all
+    -- An unchanged node keeps its row as the run that last changed it wrote it.
+    select registry.* replace (unchanged.clustered_at as node_clustered_at)
+    from {{ this }} as registry
+    inner join (select tenant_id, node_key, clustered_at from assigned where change_type = 'unchanged') as unchanged
+        on registry.tenant_id = unchanged.tenant_id
+        and registry.node_key = unchanged.node_key
     {% endif %}
 )
 
