@@ -6,6 +6,8 @@
 - The blank-value rule: only whitespace is blank, whatever the cheap pre-check skips.
 - Parquet: the rows loaded are the contract's, and a suppressed person's rows are
   dropped and counted.
+- Storage: the event columns stored with a chosen compression (schema._COMPRESSION) get
+  it, and read back exactly as landed.
 """
 
 from __future__ import annotations
@@ -218,3 +220,38 @@ def test_parquet_rows_are_the_same_whether_or_not_someone_is_suppressed(
     add_suppressions("t1", {"email": ["erased@example.com"]}, "req-1")
     _load(landing)
     assert _parquet_outcome() == [(4, 1, 1, 1, 1), LOADED_P1]
+
+
+# ------------------------------------------- storage: per-column compression (schema.py)
+
+
+def test_event_columns_use_their_declared_compression_and_read_back_as_landed(env: Path) -> None:
+    landing = _landing(env / "landing")
+    message = {
+        "messageId": "6f1c9a1e-3c4b-4bde-9d59-0a8f6c1e2b7d",
+        "type": "identify",
+        "anonymousId": "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d",
+        "timestamp": TS,
+        "context": {"ip": "10.0.0.1", "page": {"url": "https://t1.example/é"}},
+        "traits": {"email": "p@example.com", "tags": ["a", "b"]},
+    }
+    _write_events(landing / "events" / "t1" / "c.jsonl", [json.dumps(message)])
+    _load(landing)
+    compression = dict(
+        _query(
+            "SELECT column_name, any_value(compression) FROM pragma_storage_info('raw.events') "
+            "WHERE segment_type NOT IN ('VALIDITY') AND column_name IN "
+            "('context', 'traits', 'message_id', 'anonymous_id') GROUP BY ALL"
+        )
+    )
+    assert compression == {
+        "context": "ZSTD",
+        "traits": "ZSTD",
+        "message_id": "Uncompressed",
+        "anonymous_id": "Uncompressed",
+    }
+    context, traits, anonymous_id = _query(
+        "SELECT context, traits, anonymous_id FROM raw.events WHERE _file = 'events/t1/c.jsonl'"
+    )[0]
+    assert (json.loads(context), json.loads(traits)) == (message["context"], message["traits"])
+    assert anonymous_id == message["anonymousId"]
