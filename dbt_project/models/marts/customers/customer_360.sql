@@ -1,192 +1,103 @@
 {#- One row per tenant and customer: the golden record, lifecycle, consent, purchases,
     support, engagement, marketing, NPS and tags. Read by the API and the dashboards. -#}
+{#- The per-customer part (golden record, purchases, support, consents, engagement totals,
+    firsts and lasts) is int_customer_facts_summarized, kept incrementally; this model adds
+    what moves with every load (RFM ranks and recency, the 7/30/90-day windows, SLA
+    breaches of tickets still open, the lifecycle stage) for every customer. The windows
+    read only the events and sessions recent enough to count: the earliest window start
+    is read first and inlined as a literal, so the scans skip the rest (D33).
+
+    Incremental: every row is computed (a few seconds), only the rows that differ from
+    the stored ones are written (delete+insert per customer; macro changed_rows_only),
+    and the post-hook deletes customers no longer in the registry. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['tenant_id', 'customer_id'],
+        post_hook=[
+            "{% if is_incremental() %}delete from {{ this }} as customers where not exists (
+                select 1 from {{ ref('int_customer_facts_summarized') }} as facts
+                where facts.tenant_id = customers.tenant_id and facts.customer_id = customers.customer_id){% endif %}"
+        ],
+    )
+}}
+{%- set window_start = {'events': "timestamp '1900-01-01'", 'sessions': "timestamp '1900-01-01'"} %}
+{%- if execute %}
+    {%- set earliest = run_query("select (min(as_of_at) - interval 90 days)::varchar, (min(as_of_at) - interval 30 days)::varchar from " ~ ref('int_tenants_as_of')) %}
+    {%- if earliest.rows[0][0] %}
+        {%- do window_start.update({'events': "timestamp '" ~ earliest.rows[0][0] ~ "'", 'sessions': "timestamp '" ~ earliest.rows[0][1] ~ "'"}) %}
+    {%- endif %}
+{%- endif %}
 with
 
-customers as not materialized (select distinct tenant_id, customer_id from {{ ref('int_identity_customer_ids_assigned') }}),
-profiles as not materialized (select * from {{ ref('int_customer_profiles_survived') }}),
+facts as not materialized (select * from {{ ref('int_customer_facts_summarized') }}),
 lifecycle as not materialized (select * from {{ ref('customer_lifecycle') }}),
-resolved as not materialized (select * from {{ ref('int_identity_records_resolved') }} where customer_id is not null),
-orders as not materialized (select * from {{ ref('stg_crm__orders') }}),
-subscriptions as not materialized (select * from {{ ref('stg_crm__subscriptions') }}),
-consents as not materialized (select * from {{ ref('stg_crm__consents') }}),
-nps as not materialized (select * from {{ ref('stg_crm__nps_responses') }}),
-tickets as not materialized (select * from {{ ref('int_tickets_sla_measured') }}),
-touches as not materialized (select * from {{ ref('int_campaign_touches_collected') }}),
-events as not materialized (select * from {{ ref('fct_events') }} where customer_id is not null),
-sessions as not materialized (select * from {{ ref('fct_sessions') }} where customer_id is not null),
 as_of as not materialized (select * from {{ ref('int_tenants_as_of') }}),
 
-purchases as (
-    select
-        resolved.tenant_id,
-        resolved.customer_id,
-        count(*) filter (where orders.status = 'completed') as order_count,
-        coalesce(sum(orders.amount) filter (where orders.status = 'completed'), 0) as total_revenue,
-        count(*) filter (where orders.status = 'refunded') as refunded_orders,
-        min(orders.ordered_at) filter (where orders.status = 'completed') as first_order_at,
-        max(orders.ordered_at) filter (where orders.status = 'completed') as last_order_at
-    from orders
-    inner join resolved
-        on resolved.entity = 'orders' and orders.tenant_id = resolved.tenant_id
-        and orders.source_system = resolved.source_system and orders.order_id = resolved.record_id
-    group by all
-),
-
-subscription_summary as (
-    select
-        resolved.tenant_id,
-        resolved.customer_id,
-        count(*) filter (where subscriptions.status = 'active') as active_subscriptions,
-        count(*) filter (where subscriptions.status = 'past_due') as past_due_subscriptions,
-        coalesce(sum(subscriptions.mrr) filter (where subscriptions.status in ('active', 'past_due')), 0) as mrr
-    from subscriptions
-    inner join resolved
-        on resolved.entity = 'subscriptions' and subscriptions.tenant_id = resolved.tenant_id
-        and subscriptions.source_system = resolved.source_system
-        and subscriptions.subscription_id = resolved.record_id
-    group by all
-),
-
-latest_consents as (
-    select
-        resolved.tenant_id,
-        resolved.customer_id,
-        consents.channel,
-        consents.purpose,
-        arg_max(consents.status, consents.occurred_at) as status,
-        max(consents.occurred_at) as occurred_at
-    from consents
-    inner join resolved
-        on resolved.entity = 'consents' and consents.tenant_id = resolved.tenant_id
-        and consents.source_system = resolved.source_system and consents.consent_id = resolved.record_id
-    group by all
-),
-
--- Keys in order (json_group_object keeps the order rows arrive in), so that the same
--- consents give the same JSON in every build.
-consent_channels as (
-    select tenant_id, customer_id, channel, to_json(map(list(purpose order by purpose), list(status order by purpose))) as purposes
-    from latest_consents
-    group by all
-),
-
-consent_objects as (
-    select tenant_id, customer_id, to_json(map(list(channel order by channel), list(purposes order by channel))) as consents
-    from consent_channels
-    group by all
-),
-
-consent_summary as (
-    select
-        latest_consents.tenant_id,
-        latest_consents.customer_id,
-        {% for channel in ['email', 'sms', 'whatsapp', 'phone', 'push'] %}
-        coalesce(
-            any_value(status) filter (where channel = '{{ channel }}' and purpose = 'marketing'), 'unknown'
-        ) as {{ channel }}_marketing_consent,
-        {% endfor %}
-        any_value(consent_objects.consents) as consents
-    from latest_consents
-    left join consent_objects using (tenant_id, customer_id)
-    group by all
-),
-
-support as (
-    select
-        tenant_id,
-        customer_id,
-        count(*) as ticket_count,
-        count(*) filter (where is_open) as open_tickets,
-        count(*) filter (where first_response_breached or resolution_breached) as sla_breaches,
-        max(created_at) as last_ticket_at
-    from tickets
-    where customer_id is not null
-    group by all
-),
-
-engagement as (
+-- The tables' plain columns against literals, so the scans skip what is too old to count.
+recent_events as (
     select
         events.tenant_id,
         events.customer_id,
-        max(events.occurred_at) as last_seen_at,
         count(*) filter (where events.occurred_at > as_of.as_of_at - interval 7 days) as events_7d,
         count(*) filter (where events.occurred_at > as_of.as_of_at - interval 30 days) as events_30d,
         count(*) filter (where events.occurred_at > as_of.as_of_at - interval 90 days) as events_90d
-    from events
+    from {{ ref('fct_events') }} as events
     inner join as_of on events.tenant_id = as_of.tenant_id
+    where events.occurred_at > {{ window_start.events }} and events.customer_id is not null
     group by all
 ),
 
-session_summary as (
+recent_sessions as (
     select
         sessions.tenant_id,
         sessions.customer_id,
-        count(*) as sessions_count,
         count(*) filter (where sessions.started_at > as_of.as_of_at - interval 30 days) as sessions_30d
-    from sessions
+    from {{ ref('fct_sessions') }} as sessions
     inner join as_of on sessions.tenant_id = as_of.tenant_id
+    where sessions.started_at > {{ window_start.sessions }} and sessions.customer_id is not null
     group by all
 ),
 
-campaign_summary as (
-    select
-        tenant_id,
-        customer_id,
-        count(*) as campaign_touches,
-        count(distinct campaign_id) as campaigns_touched,
-        max(touched_at) as last_campaign_touch_at
-    from touches
-    group by all
-),
-
-latest_nps as (
-    select
-        resolved.tenant_id,
-        resolved.customer_id,
-        arg_max(nps.score, nps.responded_at) as latest_nps_score,
-        max(nps.responded_at) as latest_nps_at
-    from nps
-    inner join resolved
-        on resolved.entity = 'nps_responses' and nps.tenant_id = resolved.tenant_id
-        and nps.source_system = resolved.source_system and nps.nps_response_id = resolved.record_id
-    where nps.survey_type = 'nps'
-    group by all
-),
-
+-- Ties are ranked by customer_id, so the same data gives the same scores in every build.
+-- Totals of engagement and RFM count only where the tenant has an as-of time (it always
+-- has: int_tenants_as_of has a row per tenant).
 rfm as (
     select
-        purchases.*,
-        date_diff('day', purchases.last_order_at, as_of.as_of_at) as recency_days,
-        6 - ntile(5) over (partition by purchases.tenant_id order by purchases.last_order_at desc) as recency_score_raw,
-        ntile(5) over (partition by purchases.tenant_id order by purchases.order_count) as frequency_score,
-        ntile(5) over (partition by purchases.tenant_id order by purchases.total_revenue) as monetary_score
-    from purchases
-    inner join as_of on purchases.tenant_id = as_of.tenant_id
-    where purchases.order_count > 0
+        facts.tenant_id,
+        facts.customer_id,
+        date_diff('day', facts.last_order_at, as_of.as_of_at) as recency_days,
+        6 - ntile(5) over (partition by facts.tenant_id order by facts.last_order_at desc, facts.customer_id) as recency_score_raw,
+        ntile(5) over (partition by facts.tenant_id order by facts.order_count, facts.customer_id) as frequency_score,
+        ntile(5) over (partition by facts.tenant_id order by facts.total_revenue, facts.customer_id) as monetary_score
+    from facts
+    inner join as_of on facts.tenant_id = as_of.tenant_id
+    where facts.order_count > 0
 ),
 
 joined as (
     select
-        customers.tenant_id,
-        customers.customer_id,
-        profiles.first_name,
-        profiles.last_name,
-        profiles.email,
-        profiles.phone,
-        coalesce(profiles.account_name, profiles.company) as company,
-        profiles.job_title,
-        profiles.street,
-        profiles.city,
-        profiles.postal_code,
-        profiles.country_code as country,
-        profiles.date_of_birth,
-        profiles.user_id,
-        profiles.account_id,
-        profiles.account_name,
-        profiles.account_industry,
-        coalesce(profiles.account_owner_id, profiles.owner_id) as owner_id,
-        coalesce(profiles.source_records, 0) as source_records,
-        profiles.sources,
+        facts.tenant_id,
+        facts.customer_id,
+        facts.first_name,
+        facts.last_name,
+        facts.email,
+        facts.phone,
+        facts.company,
+        facts.job_title,
+        facts.street,
+        facts.city,
+        facts.postal_code,
+        facts.country,
+        facts.date_of_birth,
+        facts.user_id,
+        facts.account_id,
+        facts.account_name,
+        facts.account_industry,
+        facts.owner_id,
+        facts.source_records,
+        facts.sources,
         lifecycle.lifecycle_stage,
         lifecycle.visitor_at,
         lifecycle.lead_at,
@@ -195,59 +106,55 @@ joined as (
         lifecycle.opportunity_at,
         lifecycle.customer_at,
         lifecycle.churned_at,
-        coalesce(consent_summary.email_marketing_consent, 'unknown') as email_marketing_consent,
-        coalesce(consent_summary.sms_marketing_consent, 'unknown') as sms_marketing_consent,
-        coalesce(consent_summary.whatsapp_marketing_consent, 'unknown') as whatsapp_marketing_consent,
-        coalesce(consent_summary.phone_marketing_consent, 'unknown') as phone_marketing_consent,
-        coalesce(consent_summary.push_marketing_consent, 'unknown') as push_marketing_consent,
-        coalesce(consent_summary.consents, '{}'::json) as consents,
-        coalesce(purchases.order_count, 0) as order_count,
-        coalesce(purchases.total_revenue, 0) as total_revenue,
-        coalesce(purchases.refunded_orders, 0) as refunded_orders,
-        purchases.first_order_at,
-        purchases.last_order_at,
+        facts.email_marketing_consent,
+        facts.sms_marketing_consent,
+        facts.whatsapp_marketing_consent,
+        facts.phone_marketing_consent,
+        facts.push_marketing_consent,
+        facts.consents,
+        facts.order_count,
+        facts.total_revenue,
+        facts.refunded_orders,
+        facts.first_order_at,
+        facts.last_order_at,
         rfm.recency_days,
-        coalesce(purchases.order_count, 0) as frequency,
-        coalesce(purchases.total_revenue, 0) as monetary,
+        facts.order_count as frequency,
+        facts.total_revenue as monetary,
         rfm.recency_score_raw as rfm_recency_score,
         rfm.frequency_score as rfm_frequency_score,
         rfm.monetary_score as rfm_monetary_score,
-        coalesce(subscription_summary.active_subscriptions, 0) as active_subscriptions,
-        coalesce(subscription_summary.past_due_subscriptions, 0) as past_due_subscriptions,
-        coalesce(subscription_summary.mrr, 0) as mrr,
-        coalesce(support.ticket_count, 0) as ticket_count,
-        coalesce(support.open_tickets, 0) as open_tickets,
-        coalesce(support.sla_breaches, 0) as sla_breaches,
-        support.last_ticket_at,
-        coalesce(session_summary.sessions_count, 0) as sessions_count,
-        coalesce(session_summary.sessions_30d, 0) as sessions_30d,
-        engagement.last_seen_at,
-        coalesce(engagement.events_7d, 0) as events_7d,
-        coalesce(engagement.events_30d, 0) as events_30d,
-        coalesce(engagement.events_90d, 0) as events_90d,
-        coalesce(campaign_summary.campaign_touches, 0) as campaign_touches,
-        coalesce(campaign_summary.campaigns_touched, 0) as campaigns_touched,
-        campaign_summary.last_campaign_touch_at,
-        latest_nps.latest_nps_score,
-        latest_nps.latest_nps_at,
-        least(profiles.first_record_at, lifecycle.visitor_at) as first_seen_at,
-        greatest(engagement.last_seen_at, purchases.last_order_at, support.last_ticket_at,
-            campaign_summary.last_campaign_touch_at, latest_nps.latest_nps_at) as last_activity_at
-    from customers
-    left join profiles using (tenant_id, customer_id)
+        facts.active_subscriptions,
+        facts.past_due_subscriptions,
+        facts.mrr,
+        facts.ticket_count,
+        facts.open_tickets,
+        facts.sla_breaches_settled
+            + coalesce(len(list_filter(facts.sla_breach_due_at, due -> as_of.as_of_at > due)), 0) as sla_breaches,
+        facts.last_ticket_at,
+        case when as_of.as_of_tenant_id is not null then facts.sessions_count else 0 end as sessions_count,
+        coalesce(recent_sessions.sessions_30d, 0) as sessions_30d,
+        case when as_of.as_of_tenant_id is not null then facts.last_seen_at end as last_seen_at,
+        coalesce(recent_events.events_7d, 0) as events_7d,
+        coalesce(recent_events.events_30d, 0) as events_30d,
+        coalesce(recent_events.events_90d, 0) as events_90d,
+        facts.campaign_touches,
+        facts.campaigns_touched,
+        facts.last_campaign_touch_at,
+        facts.latest_nps_score,
+        facts.latest_nps_at,
+        facts.first_seen_at,
+        greatest(case when as_of.as_of_tenant_id is not null then facts.last_seen_at end, facts.last_order_at,
+            facts.last_ticket_at, facts.last_campaign_touch_at, facts.latest_nps_at) as last_activity_at
+    from facts
+    left join (select tenant_id as as_of_tenant_id, as_of_at from as_of) as as_of
+        on facts.tenant_id = as_of.as_of_tenant_id
     left join lifecycle using (tenant_id, customer_id)
-    left join consent_summary using (tenant_id, customer_id)
-    left join purchases using (tenant_id, customer_id)
     left join rfm using (tenant_id, customer_id)
-    left join subscription_summary using (tenant_id, customer_id)
-    left join support using (tenant_id, customer_id)
-    left join session_summary using (tenant_id, customer_id)
-    left join engagement using (tenant_id, customer_id)
-    left join campaign_summary using (tenant_id, customer_id)
-    left join latest_nps using (tenant_id, customer_id)
+    left join recent_events using (tenant_id, customer_id)
+    left join recent_sessions using (tenant_id, customer_id)
 ),
 
-final as (
+computed as (
     select
         *,
         case
@@ -273,4 +180,4 @@ final as (
     from joined
 )
 
-select * from final
+{{ changed_rows_only(['tenant_id', 'customer_id']) }}

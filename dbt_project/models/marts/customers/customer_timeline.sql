@@ -11,7 +11,7 @@ events as not materialized (
 ),
 
 activities as not materialized (
-    select * from {{ ref('int_customer_activities_collected') }}
+    select * exclude (source_record, built_at) from {{ ref('int_customer_activities_collected') }}
 ),
 
 event_activities as (

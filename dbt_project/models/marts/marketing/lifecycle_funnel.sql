@@ -4,26 +4,25 @@ with
 
 lifecycle as not materialized (select * from {{ ref('customer_lifecycle') }}),
 
-stage_times as (
+-- Row-wise list functions instead of windows over each customer's seven stages: a window
+-- partitioned by customer sorted 10M rows at the large scale.
+stage_lists as (
     select
         tenant_id,
-        customer_id,
-        unnest(['Visitor', 'Lead', 'MQL', 'SQL', 'Opportunity', 'Customer', 'Churned']) as stage,
-        unnest([1, 2, 3, 4, 5, 6, 7]) as stage_order,
-        unnest([visitor_at, lead_at, mql_at, sql_at, opportunity_at, customer_at, churned_at]) as entered_at
+        [visitor_at, lead_at, mql_at, sql_at, opportunity_at, customer_at, churned_at] as entered
     from lifecycle
 ),
 
 with_next as (
     select
-        *,
+        tenant_id,
+        ['Visitor', 'Lead', 'MQL', 'SQL', 'Opportunity', 'Customer', 'Churned'][stage_order] as stage,
+        stage_order,
+        entered[stage_order] as entered_at,
         -- the next stage actually reached later (stages can be skipped, e.g. Lead -> Customer)
-        min(entered_at) over (
-            partition by tenant_id, customer_id order by stage_order
-            rows between 1 following and unbounded following
-        ) as next_entered_at,
-        lead(entered_at) over (partition by tenant_id, customer_id order by stage_order) as next_stage_entered_at
-    from stage_times
+        list_min(entered[stage_order + 1:]) as next_entered_at,
+        entered[stage_order + 1] as next_stage_entered_at
+    from (select tenant_id, entered, unnest(range(1, 8))::integer as stage_order from stage_lists)
 ),
 
 final as (

@@ -25,13 +25,14 @@ consents_resolved as (
 ),
 
 unique_contacts as (
-    select contacts.tenant_id, contacts.contact_id, any_value(resolved.customer_id) as customer_id
+    select contacts.tenant_id, contacts.contact_id, min(resolved.customer_id) as customer_id
     from contacts
     inner join resolved
         on resolved.entity = 'contacts' and contacts.tenant_id = resolved.tenant_id
         and contacts.source_system = resolved.source_system and contacts.contact_id = resolved.record_id
     group by all
-    having count(distinct resolved.customer_id) = 1
+    -- one customer (resolved has no null customer_id): cheaper than count(distinct) = 1
+    having min(resolved.customer_id) = max(resolved.customer_id)
 ),
 
 placed as (

@@ -1,0 +1,69 @@
+{#- The customers whose rows a per-customer incremental model must recompute: those a
+    record was resolved to since `watermark` (a new version of the record, or a record
+    re-resolved because one of its nodes changed customer), and both ids of every node
+    whose customer_id changed (merge, split: the customer a node left and the one it
+    joined). With `events`, also the customers of events stitched (new or re-stitched)
+    and of sessions rebuilt since. The same rule as int_customer_profiles_survived and
+    fct_sessions (decision D31); `watermark` must be a literal (D33).
+    A record can also change customer with no node changing customer (its resolving
+    identifier newly blocked, a better candidate node appearing): the customer it left
+    is touched only if int_identity_records_resolved keeps it as `previous_customer_id`
+    (used when the column exists). Null ids are dropped by the callers' joins. -#}
+{% macro customers_touched_since(watermark, events=false) %}
+    {%- set resolved = ref('int_identity_records_resolved') %}
+    {%- set keeps_previous = execute and 'previous_customer_id' in (
+        adapter.get_columns_in_relation(resolved) | map(attribute='name') | map('lower') | list) %}
+    select tenant_id, {% if keeps_previous %}unnest([customer_id, previous_customer_id]){% else %}customer_id{% endif %} as customer_id
+    from {{ resolved }}
+    where resolved_at > {{ watermark }}
+    union
+    select tenant_id, unnest([customer_id, previous_customer_id]) as customer_id
+    from {{ ref('int_identity_customer_ids_assigned') }}
+    where assigned_at > {{ watermark }}
+    {%- if events %}
+    union
+    select tenant_id, customer_id from {{ ref('fct_events') }} where resolved_at > {{ watermark }}
+    union
+    select tenant_id, customer_id from {{ ref('fct_sessions') }} where built_at > {{ watermark }}
+    {%- endif %}
+{% endmacro %}
+
+{#- The last run's time of an incremental model with a `built_at` column, as a SQL literal
+    (timestamp '1900-01-01' on a first or full build), and whether this run is incremental
+    (a table built before the model had `built_at` is rebuilt once). Inlined as a literal
+    so filters on it reach the table scans (D33). -#}
+{% macro built_watermark() %}
+    {%- set incremental_run = is_incremental()
+        and 'built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
+    {%- set mark = "timestamp '1900-01-01'" %}
+    {%- if execute and incremental_run %}
+        {%- set found = run_query("select max(built_at)::varchar from " ~ this) %}
+        {%- if found.rows[0][0] %}{% set mark = "timestamp '" ~ found.rows[0][0] ~ "'" %}{% endif %}
+    {%- endif %}
+    {{- return({'incremental': incremental_run, 'mark': mark}) }}
+{% endmacro %}
+
+{#- A semi join of `alias` (with tenant_id and customer_id) on the CTE `touched`, in an
+    incremental run only. -#}
+{% macro touched_only(alias, incremental_run) %}{% if incremental_run %}
+    semi join touched on {{ alias }}.tenant_id = touched.tenant_id and {{ alias }}.customer_id = touched.customer_id
+{%- endif %}{% endmacro %}
+
+{#- The rows of the CTE `computed` that are new or differ from the stored row with the same
+    `keys` (a hash of the whole row): for a mart recomputed in full every run (cheap) whose
+    writing is what costs, so that delete+insert on `keys` rewrites only what changed.
+    The columns must come in the table's order and types (an enforced contract); a table
+    whose rows all differ (a new column) is simply rewritten. A stored row whose key is no
+    longer computed needs a post-hook to delete it. -#}
+{% macro changed_rows_only(keys) %}
+    {%- if is_incremental() %}
+    select computed.*
+    from computed
+    anti join (
+        select {{ keys | join(', ') }}, hash(stored) as row_hash from {{ this }} as stored
+    ) as stored
+        on {% for key in keys %}computed.{{ key }} = stored.{{ key }} and {% endfor %}hash(computed) = stored.row_hash
+    {%- else %}
+    select * from computed
+    {%- endif %}
+{% endmacro %}
