@@ -135,11 +135,12 @@ def _quote(name: str) -> str:
 
 
 def _exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    """Whether a table or view exists (dbt may build a mart as either)."""
     schema, name = relation.split(".")
     return bool(
         con.execute(
-            "select count(*) from duckdb_tables() where database_name = current_database() "
-            "and schema_name = ? and table_name = ?",
+            "select count(*) from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = ? and table_name = ?",
             [schema, name],
         ).fetchone()[0]
     )

@@ -60,8 +60,8 @@ def test_erasure_removes_the_subject_everywhere_and_suppresses_them(privacy_home
     assert {
         "raw.contacts",
         "intermediate.int_identity_customer_ids_assigned",
+        "intermediate.int_customer_facts_summarized",
         "marts.customer_360",
-        "marts.customer_identifiers",
     } <= set(before), before
     assert _files_with(settings.landing_dir, needles)
     for _, path in list_snapshots(settings.snapshots_dir):

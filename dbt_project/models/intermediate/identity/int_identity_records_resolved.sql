@@ -125,11 +125,13 @@ touched as (
         on stored_candidates.tenant_id = changed_nodes.tenant_id
         and stored_candidates.node_key = changed_nodes.node_key
     union
+    -- (a person record's node leaves the graph only with the record, by erasure, which
+    -- deletes the record here too: only identifiers need the check, 4% of the records)
     select tenant_id, entity, source_system, record_id
     from stored
     anti join registry
         on stored.tenant_id = registry.tenant_id and stored.resolved_node_key = registry.node_key
-    where stored.resolved_node_key is not null
+    where stored.resolved_node_key is not null and stored.resolved_by <> 'external_id'
 ),
 
 re_resolved as (
@@ -179,17 +181,27 @@ matched as (
 
 final as (
     select
-        tenant_id,
-        entity,
-        source_system,
-        record_id,
-        customer_id,
-        split_part(resolved_node_key, ':', 1) as resolved_by,
-        resolved_node_key,
-        candidates,
-        loaded_at,
-        {{ run_at }} as resolved_at
+        matched.tenant_id,
+        matched.entity,
+        matched.source_system,
+        matched.record_id,
+        matched.customer_id,
+        split_part(matched.resolved_node_key, ':', 1) as resolved_by,
+        matched.resolved_node_key,
+        matched.candidates,
+        matched.loaded_at,
+        {{ run_at }} as resolved_at,
+        -- the customer the record resolved to before this run: a record can move with no
+        -- node moving (its identifier newly blocked), and the customer it left changed too
+        {% if incremental_run %}stored_before.customer_id{% else %}null::varchar{% endif %} as previous_customer_id
     from matched
+    {% if incremental_run %}
+    left join stored as stored_before
+        on matched.tenant_id = stored_before.tenant_id
+        and matched.entity = stored_before.entity
+        and matched.source_system = stored_before.source_system
+        and matched.record_id = stored_before.record_id
+    {% endif %}
 )
 
 select * from final
