@@ -46,9 +46,11 @@ tickets as not materialized (
     select tickets.*, 'tickets:' || tickets.source_system || ':' || tickets.ticket_id as source_record
     from {{ ref('int_tickets_sla_measured') }} as tickets
     {% if incremental_run %}
-    semi join changed
-        on changed.entity = 'tickets' and tickets.tenant_id = changed.tenant_id
-        and tickets.source_system = changed.source_system and tickets.ticket_id = changed.record_id
+    -- the entity filtered before the join: in the join condition, a condition on one side
+    -- only made this a nested loop (84 s at large scale, D33)
+    semi join (select * from changed where entity = 'tickets') as changed_tickets
+        on tickets.tenant_id = changed_tickets.tenant_id
+        and tickets.source_system = changed_tickets.source_system and tickets.ticket_id = changed_tickets.record_id
     {% endif %}
     where tickets.customer_id is not null
 ),
