@@ -2,14 +2,13 @@
     record was resolved to since `watermark` (a new version of the record, or a record
     re-resolved because one of its nodes changed customer), and both ids of every node
     whose customer_id changed (merge, split: the customer a node left and the one it
-    joined). With `events`, also the customers of events stitched (new or re-stitched)
-    and of sessions rebuilt since. The same rule as int_customer_profiles_survived and
+    joined). The same rule as int_customer_profiles_survived and
     fct_sessions (decision D31); `watermark` must be a literal (D33).
     A record can also change customer with no node changing customer (its resolving
     identifier newly blocked, a better candidate node appearing): the customer it left
     is touched only if int_identity_records_resolved keeps it as `previous_customer_id`
     (used when the column exists). Null ids are dropped by the callers' joins. -#}
-{% macro customers_touched_since(watermark, events=false) %}
+{% macro customers_touched_since(watermark) %}
     {%- set resolved = ref('int_identity_records_resolved') %}
     {%- set keeps_previous = execute and 'previous_customer_id' in (
         adapter.get_columns_in_relation(resolved) | map(attribute='name') | map('lower') | list) %}
@@ -20,12 +19,6 @@
     select tenant_id, unnest([customer_id, previous_customer_id]) as customer_id
     from {{ ref('int_identity_customer_ids_assigned') }}
     where assigned_at > {{ watermark }}
-    {%- if events %}
-    union
-    select tenant_id, customer_id from {{ ref('fct_events') }} where resolved_at > {{ watermark }}
-    union
-    select tenant_id, customer_id from {{ ref('fct_sessions') }} where built_at > {{ watermark }}
-    {%- endif %}
 {% endmacro %}
 
 {#- The last run's time of an incremental model with a `built_at` column, as a SQL literal

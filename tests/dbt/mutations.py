@@ -6,9 +6,12 @@ import duckdb
 
 from warehouse.erasure import delete_subject, resolve_subject
 
+SHARED_EMAIL = "newly.shared@example.org"
+
 
 def mutate_identity(con: duckdb.DuckDBPyConnection) -> None:
-    """A split, an erasure, a merge and edges that disappear without any new edge."""
+    """A split, an erasure, a merge, edges that disappear without any new edge and an
+    identifier newly blocked (SHARED_EMAIL)."""
     # Split: a web signup's new version drops every identifier that linked it.
     tenant, record, source = con.execute(
         "select tenant_id, contact_id, source_system from staging.stg_crm__contacts "
@@ -50,4 +53,20 @@ def mutate_identity(con: duckdb.DuckDBPyConnection) -> None:
         "insert into raw.tickets select * replace (null as requester_email, updated_at + interval 3 day "
         "as updated_at, now() as _loaded_at, 'mutation' as _file) from raw.tickets "
         "where requester_email is not null and contact_id is not null order by record_id limit 5"
+    )
+    # Newly blocked: an email on more person records than identity_max_records_per_identifier.
+    con.execute(
+        "insert into raw.contacts (tenant_id, source_system, record_id, email, updated_at, _file, "
+        "_line, _loaded_at) select 'acme', 'marketing', 'MUTATION-SHARED-' || i, "
+        f"'{SHARED_EMAIL}', now(), 'mutation', i, now() from range(12) as t(i)"
+    )
+
+
+def unshare_email(con: duckdb.DuckDBPyConnection) -> None:
+    """Half of the records mutate_identity gave SHARED_EMAIL drop it: a blocked identifier
+    whose edges vanish, left on fewer records than the limit."""
+    con.execute(
+        "insert into raw.contacts select * replace (null as email, updated_at + interval 1 day as updated_at, "
+        "now() as _loaded_at, 'mutation' as _file) from raw.contacts "
+        "where record_id like 'MUTATION-SHARED-%' and _line % 2 = 0"
     )

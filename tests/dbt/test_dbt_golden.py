@@ -17,7 +17,7 @@ import pytest
 from benchmarks.dbt_build import add_increment
 from benchmarks.identity_deterministic import score_warehouse
 from tests.dbt.dbt_runner import DbtRunner
-from tests.dbt.mutations import mutate_identity
+from tests.dbt.mutations import SHARED_EMAIL, mutate_identity, unshare_email
 from warehouse.connection import warehouse
 from warehouse.settings import get_settings
 
@@ -31,7 +31,8 @@ INCREMENTAL_RESULTS = {
     "marts.fct_events": ["resolved_at"],
     "marts.fct_sessions": ["built_at"],
     "intermediate.int_identity_links_collected": [],
-    "intermediate.int_identity_edges_collected": [],
+    "intermediate.int_identity_edges_collected": ["collected_at"],
+    "intermediate.int_identity_identifiers_blocked": ["built_at"],
     "intermediate.int_identity_records_resolved": ["resolved_at", "previous_customer_id"],
     "intermediate.int_customer_profiles_survived": ["built_at"],
     "intermediate.int_customer_facts_summarized": ["built_at"],
@@ -79,9 +80,12 @@ def test_small_data_set_builds_and_resolves_people(crm360_home: Path, dbt: DbtRu
     assert customers >= people["true_people"] * 0.9
 
     # Incremental clustering must find exactly the components a full recompute finds,
-    # after a split, an erasure, a merge and edges that vanish without a new one; and the
-    # incremental models must give what a full refresh gives, with 1% more data as well.
+    # after a split, an erasure, a merge, edges that vanish without a new one and an email
+    # blocked then unblocked; and the incremental models must give what a full refresh
+    # gives, with 1% more data as well: events after the latest ones (a load) and events
+    # back in the history (late data).
     add_increment(settings)
+    add_increment(settings, late=True)
     with warehouse() as con:
         ids_before = dict(
             con.execute(
@@ -91,6 +95,11 @@ def test_small_data_set_builds_and_resolves_people(crm360_home: Path, dbt: DbtRu
         )
         mutate_identity(con)
     dbt("build")
+    assert _blocked(SHARED_EMAIL) == "shared_identifier"
+    with warehouse() as con:
+        unshare_email(con)
+    dbt("build")
+    assert _blocked(SHARED_EMAIL) is None
     incremental = _partition()
     with warehouse(read_only=True) as con:
         changes = {row[0] for row in con.execute("select change_type from marts.customer_merges").fetchall()}
@@ -119,6 +128,17 @@ def test_small_data_set_builds_and_resolves_people(crm360_home: Path, dbt: DbtRu
             assert differences == 0, (
                 f"{table}: {differences} rows differ between the rebuild and a full refresh"
             )
+
+
+def _blocked(email: str) -> str | None:
+    """Why the identity guards block this email (None: not blocked)."""
+    with warehouse(read_only=True) as con:
+        row = con.execute(
+            "select reason from intermediate.int_identity_identifiers_blocked "
+            "where identifier_type = 'email' and identifier_value = ?",
+            [email],
+        ).fetchone()
+    return row[0] if row else None
 
 
 def _comparable(con: duckdb.DuckDBPyConnection, table: str) -> str:
