@@ -6,6 +6,10 @@
     orders are not purchases. Training rows ('train') summarise orders up to the
     cut-off and carry what happened in the `ml_horizon_days` after it (holdout_*), to
     check the model's forecast; scoring rows ('score') summarise orders up to now. -#}
+-- Ordering only (nothing is read from it): after the customer facts, so that a load's
+-- chain to customer_360 runs first; dbt starts shallow nodes first, and these held both
+-- threads while the facts waited (12 s of a large rebuild).
+-- depends_on: {{ ref('int_customer_facts_summarized') }}
 with
 
 orders as not materialized (
