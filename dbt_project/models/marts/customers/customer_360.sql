@@ -4,8 +4,8 @@
     firsts and lasts) is int_customer_facts_summarized, kept incrementally; this model adds
     what moves with every load (RFM ranks and recency, the 7/30/90-day windows, SLA
     breaches of tickets still open, the lifecycle stage) for every customer. The windows
-    read only the events and sessions recent enough to count: the earliest window start
-    is read first and inlined as a literal, so the scans skip the rest (D33).
+    read only the events and sessions recent enough to count (macro
+    earliest_window_start, D33).
 
     Incremental: every row is computed (a few seconds), only the rows that differ from
     the stored ones are written (delete+insert per customer; macro changed_rows_only),
@@ -22,13 +22,6 @@
         ],
     )
 }}
-{%- set window_start = {'events': "timestamp '1900-01-01'", 'sessions': "timestamp '1900-01-01'"} %}
-{%- if execute %}
-    {%- set earliest = run_query("select (min(as_of_at) - interval 90 days)::varchar, (min(as_of_at) - interval 30 days)::varchar from " ~ ref('int_tenants_as_of')) %}
-    {%- if earliest.rows[0][0] %}
-        {%- do window_start.update({'events': "timestamp '" ~ earliest.rows[0][0] ~ "'", 'sessions': "timestamp '" ~ earliest.rows[0][1] ~ "'"}) %}
-    {%- endif %}
-{%- endif %}
 with
 
 facts as not materialized (select * from {{ ref('int_customer_facts_summarized') }}),
@@ -45,7 +38,7 @@ recent_events as (
         count(*) filter (where events.occurred_at > as_of.as_of_at - interval 90 days) as events_90d
     from {{ ref('fct_events') }} as events
     inner join as_of on events.tenant_id = as_of.tenant_id
-    where events.occurred_at > {{ window_start.events }} and events.customer_id is not null
+    where events.occurred_at > {{ earliest_window_start(90) }} and events.customer_id is not null
     group by all
 ),
 
@@ -56,7 +49,7 @@ recent_sessions as (
         count(*) filter (where sessions.started_at > as_of.as_of_at - interval 30 days) as sessions_30d
     from {{ ref('fct_sessions') }} as sessions
     inner join as_of on sessions.tenant_id = as_of.tenant_id
-    where sessions.started_at > {{ window_start.sessions }} and sessions.customer_id is not null
+    where sessions.started_at > {{ earliest_window_start(30) }} and sessions.customer_id is not null
     group by all
 ),
 

@@ -19,7 +19,9 @@ usage as (
             and events.occurred_at > as_of.as_of_at - interval 60 days) as events_prior_30d
     from events
     inner join as_of on events.tenant_id = as_of.tenant_id
-    where events.occurred_at > as_of.as_of_at - interval 60 days
+    -- the literal lets the scan skip older events; the join condition did not
+    where events.occurred_at > {{ earliest_window_start(60) }}
+        and events.occurred_at > as_of.as_of_at - interval 60 days
     group by all
 ),
 
