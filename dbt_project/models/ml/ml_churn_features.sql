@@ -6,10 +6,10 @@
     goes silent (no event and no order in that window: the documented inactivity rule,
     on when `ml_churn_inactivity_rule` is true). Scoring rows ('score'): subscriptions
     active now, features as of now. Every feature reads only data up to its point. -#}
--- Ordering only (nothing is read from it): after the customer facts, so that a load's
--- chain to customer_360 runs first; dbt starts shallow nodes first, and these held both
--- threads while the facts waited (12 s of a large rebuild).
--- depends_on: {{ ref('int_customer_facts_summarized') }}
+-- Ordering only (nothing is read from it): after customer_360, so that a load's chain to
+-- it runs first. dbt starts the shallowest ready nodes first: after the customer facts
+-- these three held both threads while customer_360 waited (12-15 s of a large rebuild).
+-- depends_on: {{ ref('customer_360') }}
 with
 
 subscription_versions as not materialized (select * from {{ ref('ml_subscription_versions') }}),

@@ -6,10 +6,10 @@
     orders are not purchases. Training rows ('train') summarise orders up to the
     cut-off and carry what happened in the `ml_horizon_days` after it (holdout_*), to
     check the model's forecast; scoring rows ('score') summarise orders up to now. -#}
--- Ordering only (nothing is read from it): after the customer facts, so that a load's
--- chain to customer_360 runs first; dbt starts shallow nodes first, and these held both
--- threads while the facts waited (12 s of a large rebuild).
--- depends_on: {{ ref('int_customer_facts_summarized') }}
+-- Ordering only (nothing is read from it): after customer_360, so that a load's chain to
+-- it runs first. dbt starts the shallowest ready nodes first: after the customer facts
+-- these three held both threads while customer_360 waited (12-15 s of a large rebuild).
+-- depends_on: {{ ref('customer_360') }}
 with
 
 orders as not materialized (

@@ -7,10 +7,10 @@
     every lead open at the tenant's as-of time, features up to that time.
     Lifecycle statuses (MQL, SQL) are not features: they are set by reps who already
     know how a deal is going, and in the generated data MQL is drawn from the outcome. -#}
--- Ordering only (nothing is read from it): after the customer facts, so that a load's
--- chain to customer_360 runs first; dbt starts shallow nodes first, and these held both
--- threads while the facts waited (12 s of a large rebuild).
--- depends_on: {{ ref('int_customer_facts_summarized') }}
+-- Ordering only (nothing is read from it): after customer_360, so that a load's chain to
+-- it runs first. dbt starts the shallowest ready nodes first: after the customer facts
+-- these three held both threads while customer_360 waited (12-15 s of a large rebuild).
+-- depends_on: {{ ref('customer_360') }}
 with
 
 leads as not materialized (select * from {{ ref('stg_crm__leads') }}),
