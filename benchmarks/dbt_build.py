@@ -13,6 +13,9 @@
 4. Late-data rebuild: another 1% whose events land at random points of the history (each
    sampled event one hour later), as late or replayed data does, then `dbt build` again.
    This is the worst case for sessions (a late event re-numbers the sessions after it).
+5. No-data rebuild: `dbt build` once more with nothing new: what every run costs before
+   it processes anything (tests, marts rebuilt in full, incremental models finding out
+   that nothing changed).
 All builds use the same dbt target folder, so a rebuild parses partially, as Dagster's
 runs do. Writes benchmarks/results/dbt_build_<scale>.json with per-model times.
 """
@@ -160,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     late_seconds = run_dbt_build(workdir)
     late_elapsed, late_top = _timings(workdir)
     print(f"rebuild after +1% late data {late_seconds:.1f}s", flush=True)
+    noop_seconds = run_dbt_build(workdir)
+    noop_elapsed, noop_top = _timings(workdir)
+    print(f"rebuild with no new data {noop_seconds:.1f}s", flush=True)
 
     result = {
         "benchmark": "dbt_build",
@@ -178,9 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         "late_rebuild_seconds": round(late_seconds, 1),
         "late_rebuild_dbt_elapsed": late_elapsed,
         "late_rebuild_ratio": round(late_seconds / full_seconds, 3),
+        "noop_rebuild_seconds": round(noop_seconds, 1),
+        "noop_rebuild_dbt_elapsed": noop_elapsed,
+        "noop_rebuild_ratio": round(noop_seconds / full_seconds, 3),
         "slowest_full": full_top,
         "slowest_rebuild": rebuild_top,
         "slowest_late_rebuild": late_top,
+        "slowest_noop_rebuild": noop_top,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
