@@ -17,10 +17,7 @@
     node): a changed node with this run's assigned_at, an unchanged one as it was.
     `full_refresh: false`:
     `dbt build --full-refresh` must not forget the ids already handed out. Nodes that
-    vanished from the data (an erasure) are deleted by the post-hook.
-    The joins run as written, hash tables on their right (smaller) side, by the pre-hook:
-    DuckDB's estimates of the re-clustered nodes are far too high, and it built a hash
-    table of the 15M edge ends to meet a handful of moved nodes (5 s a run at large). -#}
+    vanished from the data (an erasure) are deleted by the post-hook. -#}
 {{
     config(
         materialized='incremental',
@@ -28,9 +25,7 @@
         unique_key=['tenant_id', 'node_key'],
         full_refresh=false,
         on_schema_change='append_new_columns',
-        pre_hook="set disabled_optimizers = 'build_side_probe_side'",
         post_hook=[
-            "reset disabled_optimizers",
             "delete from {{ this }} as registry where not exists (
                 select 1 from {{ ref('int_identity_nodes_clustered') }} as nodes
                 where nodes.tenant_id = registry.tenant_id and nodes.node_key = registry.node_key)"
@@ -49,8 +44,14 @@ nodes as not materialized (
     {% endif %}
 ),
 
+-- The edges of both stages, without int_identity_edges_filtered's anti joins with the
+-- blocked identifiers: the joins below keep only edges whose two ends are nodes, and a
+-- blocked identifier never is one. Through those anti joins DuckDB estimated the 7.5M
+-- edges at 0.3M and built its hash table on them to meet a handful of moved nodes.
 edges as not materialized (
-    select * from {{ ref('int_identity_edges_filtered') }}
+    select tenant_id, node_a, node_b, rule, evidence from {{ ref('int_identity_edges_collected') }}
+    union all
+    select tenant_id, node_a, node_b, rule, evidence from {{ ref('int_identity_probabilistic_edges') }}
 ),
 
 prior as (

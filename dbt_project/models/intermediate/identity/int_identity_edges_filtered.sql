@@ -3,8 +3,9 @@
     Probabilistic edges join person records only; over-merge protection was applied to
     them before they got here (int_identity_probabilistic_edges).
 
-    A view: its two readers (components, registry) each read it once, and writing the
-    millions of edges again cost more than the anti joins with the few blocked ones. -#}
+    A view: clustering reads it once, and writing the millions of edges again cost more
+    than the anti joins with the few blocked ones. (The registry reads the two edge tables
+    itself: see there.) -#}
 {{ config(materialized='view') }}
 
 with
