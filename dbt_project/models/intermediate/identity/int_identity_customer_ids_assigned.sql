@@ -169,7 +169,7 @@ moved as (
 
 -- The nodes of the ids moved nodes left: only their edges can explain a move.
 moved_mates as (
-    select distinct assigned.tenant_id, assigned.node_key, assigned.previous_customer_id
+    select assigned.tenant_id, assigned.node_key, assigned.previous_customer_id
     from assigned
     semi join moved
         on assigned.tenant_id = moved.tenant_id
