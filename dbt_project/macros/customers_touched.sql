@@ -60,3 +60,43 @@
     select * from computed
     {%- endif %}
 {% endmacro %}
+
+{#- For int_customer_facts_summarized, in an incremental run: the customers to recompute
+    (`customer_facts_touched`) and those only extended by new events
+    (`customer_facts_extended`, with the new events' first and last time), as temporary
+    tables of the model's connection. As tables, DuckDB knows how few rows they hold: as
+    CTEs it estimated the touched set at 4.9M and hashed the 6M resolved records, 9.6M
+    sessions and 0.9M tickets to meet it (5 of the model's 11 s at the large scale). -#}
+{% macro stage_customer_facts_changes() %}
+    {%- set watermark = built_watermark() %}
+    {%- if watermark.incremental %}
+    create or replace temporary table customer_facts_new_events as
+        select tenant_id, customer_id, min(occurred_at) as first_event_at, max(occurred_at) as last_event_at
+        from {{ ref('fct_events') }}
+        where loaded_at > {{ watermark.mark }} and customer_id is not null
+        group by all;
+    create or replace temporary table customer_facts_touched as
+        {{ customers_touched_since(watermark.mark) }}
+        union
+        select tenant_id, customer_id from {{ ref('int_customer_profiles_survived') }} where built_at > {{ watermark.mark }}
+        union
+        select tenant_id, customer_id from {{ ref('fct_events') }}
+        where resolved_at > {{ watermark.mark }} and loaded_at <= {{ watermark.mark }}
+        union
+        select new_events.tenant_id, new_events.customer_id
+        from customer_facts_new_events as new_events
+        anti join {{ this }} as stored
+            on new_events.tenant_id = stored.tenant_id and new_events.customer_id = stored.customer_id;
+    create or replace temporary table customer_facts_extended as
+        select new_events.*
+        from customer_facts_new_events as new_events
+        anti join customer_facts_touched as touched
+            on new_events.tenant_id = touched.tenant_id and new_events.customer_id = touched.customer_id;
+    {%- endif %}
+{% endmacro %}
+
+{% macro drop_customer_facts_changes() %}
+    {%- for name in ['customer_facts_new_events', 'customer_facts_touched', 'customer_facts_extended'] %}
+    drop table if exists temp.{{ name }};
+    {%- endfor %}
+{% endmacro %}

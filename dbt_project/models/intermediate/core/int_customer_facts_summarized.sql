@@ -22,10 +22,12 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'customer_id'],
+        pre_hook=["{{ stage_customer_facts_changes() }}"],
         post_hook=[
             "{% if is_incremental() %}delete from {{ this }} as facts where not exists (
                 select 1 from {{ ref('int_identity_customer_ids_assigned') }} as registry
-                where registry.tenant_id = facts.tenant_id and registry.customer_id = facts.customer_id){% endif %}"
+                where registry.tenant_id = facts.tenant_id and registry.customer_id = facts.customer_id){% endif %}",
+            "{{ drop_customer_facts_changes() }}",
         ],
     )
 }}
@@ -39,31 +41,9 @@
 with
 
 {% if incremental_run %}
-new_events as materialized (
-    select tenant_id, customer_id, min(occurred_at) as first_event_at, max(occurred_at) as last_event_at
-    from {{ ref('fct_events') }}
-    where loaded_at > {{ watermark.mark }} and customer_id is not null
-    group by all
-),
-touched as materialized (
-    {{ customers_touched_since(watermark.mark) }}
-    union
-    select tenant_id, customer_id from {{ ref('int_customer_profiles_survived') }} where built_at > {{ watermark.mark }}
-    union
-    select tenant_id, customer_id from {{ ref('fct_events') }}
-    where resolved_at > {{ watermark.mark }} and loaded_at <= {{ watermark.mark }}
-    union
-    select new_events.tenant_id, new_events.customer_id
-    from new_events
-    anti join {{ this }} as stored
-        on new_events.tenant_id = stored.tenant_id and new_events.customer_id = stored.customer_id
-),
-extended as materialized (
-    select new_events.*
-    from new_events
-    anti join touched
-        on new_events.tenant_id = touched.tenant_id and new_events.customer_id = touched.customer_id
-),
+{#- Staged by the pre-hook (macro stage_customer_facts_changes) as temporary tables. -#}
+touched as not materialized (select * from customer_facts_touched),
+extended as not materialized (select * from customer_facts_extended),
 {% endif %}
 
 customers as {{ cte }} (
