@@ -66,7 +66,8 @@
     (`customer_facts_extended`, with the new events' first and last time), as temporary
     tables of the model's connection. As tables, DuckDB knows how few rows they hold: as
     CTEs it estimated the touched set at 4.9M and hashed the 6M resolved records, 9.6M
-    sessions and 0.9M tickets to meet it (5 of the model's 11 s at the large scale). -#}
+    sessions and 0.9M tickets to meet it (large rebuild: 11.7 -> 9.9 s; with nothing
+    touched 5.1 -> 0.2 s). -#}
 {% macro stage_customer_facts_changes() %}
     {%- set watermark = built_watermark() %}
     {%- if watermark.incremental %}
