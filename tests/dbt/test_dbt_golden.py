@@ -37,6 +37,7 @@ INCREMENTAL_RESULTS = {
     "intermediate.int_customer_profiles_survived": ["built_at"],
     "intermediate.int_customer_facts_summarized": ["built_at"],
     "intermediate.int_customer_activities_collected": ["built_at"],
+    "intermediate.int_campaign_touches_collected": ["built_at"],
     "marts.customer_360": [],
     "marts.customer_lifecycle": [],
     "marts.customer_identifiers": [],
