@@ -22,17 +22,14 @@ pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory):
+def real(handmade_built_by_dagster, tmp_path_factory):
+    from tests.conftest import copy_home
     from tests.dbt.dbt_runner import DbtRunner
-    from tests.dbt.handmade import load_handmade
 
     home = tmp_path_factory.mktemp("real")
+    copy_home(handmade_built_by_dagster.home, home)  # the hand-made raw rows, built by dbt (through Dagster)
     settings = settings_in(home)
-    with warehouse(settings=settings) as con:
-        load_handmade(con)
     dbt = DbtRunner(home)
-    dbt("seed")
-    dbt("run")
     with warehouse(read_only=True, settings=settings) as con:
         info = publish_snapshot(con, find_serving_tables(con), settings=settings)
     con = open_encrypted(info.path, load_key(settings), read_only=True)

@@ -16,6 +16,7 @@ import pytest
 
 from benchmarks.dbt_build import add_increment
 from benchmarks.identity_deterministic import score_warehouse
+from tests.conftest import GeneratedDataset, copy_home
 from tests.dbt.dbt_runner import DbtRunner
 from tests.dbt.mutations import SHARED_EMAIL, mutate_identity, unshare_email
 from warehouse.connection import warehouse
@@ -45,19 +46,16 @@ INCREMENTAL_RESULTS = {
 }
 
 
-def test_small_data_set_builds_and_resolves_people(crm360_home: Path, dbt: DbtRunner) -> None:
-    from pipelines.generator import generate
-    from pipelines.ingest.loader import load_landing
-
+def test_small_data_set_builds_and_resolves_people(
+    built_small_home: Path, small_dataset: GeneratedDataset, crm360_home: Path, dbt: DbtRunner
+) -> None:
+    # The session's small warehouse: generated, loaded and built by `dbt build`, which fails
+    # on any model error or failing test. The mutations below change a copy of it.
+    copy_home(built_small_home, crm360_home)
     settings = get_settings()
-    generate("small", 42, settings.landing_dir, settings.ground_truth_dir)
-    with warehouse() as con:
-        load_landing(settings.landing_dir, con)
-
-    dbt("build")  # fails on any model error or failing test
 
     with warehouse(read_only=True) as con:
-        scores = score_warehouse(con, settings.ground_truth_dir)
+        scores = score_warehouse(con, small_dataset.truth)
         customers = con.execute("select count(*) from marts.customer_360").fetchone()[0]
         stages = dict(
             con.execute("select lifecycle_stage, count(*) from marts.customer_360 group by 1").fetchall()

@@ -1,18 +1,19 @@
-"""A small generated warehouse with the deterministic identity chain built, once per module.
+"""A copy of the small built warehouse (tests/conftest.py) and its ground truth, once per module.
 
-Only what identity needs is built (seeds and models up to the merge log), so the
-probabilistic tests stay near a minute on a busy 2-core machine.
+The deterministic identity chain is built there already, so the probabilistic tests start
+from it without a dbt invocation of their own.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.dbt.dbt_runner import DbtRunner
+from tests.conftest import GeneratedDataset, copy_home
 
 ENV = (
     "CRM360_ENCRYPTION_KEY",
@@ -23,30 +24,21 @@ ENV = (
     "CRM360_GROUND_TRUTH_DIR",
     "CRM360_IDENTITY_MODEL_DIR",
 )
-IDENTITY_CHAIN = "+int_identity_customer_id_changes"
 # what the probabilistic edges change: rebuilt after each stage run
 AFTER_STAGE = "int_identity_probabilistic_edges+,+int_identity_customer_id_changes"
 
 
 @pytest.fixture(scope="module")
-def identity_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def identity_home(
+    built_small_home: Path, small_dataset: GeneratedDataset, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("identity_home")
+    copy_home(built_small_home, home)
+    shutil.copytree(small_dataset.truth, home / "ground_truth")
     saved = {name: os.environ.pop(name, None) for name in ENV}
     saved_home = os.environ.get("CRM360_HOME")
     os.environ["CRM360_HOME"] = str(home)
     try:
-        from pipelines.generator import generate
-        from pipelines.ingest.loader import load_landing
-        from warehouse.connection import warehouse
-        from warehouse.settings import get_settings
-
-        settings = get_settings()
-        generate("small", 42, settings.landing_dir, settings.ground_truth_dir)
-        with warehouse() as con:
-            load_landing(settings.landing_dir, con)
-        dbt = DbtRunner(home)
-        # one dbt invocation (each costs a ~5 s floor): seeds and models, no tests
-        dbt("build", "--exclude", "resource_type:test", "-s", IDENTITY_CHAIN, "stg_crm__accounts")
         yield home
     finally:
         for name, value in saved.items():
