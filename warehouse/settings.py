@@ -32,6 +32,7 @@ class Settings:
     # the machine.
     dbt_memory_limit: str
     snapshots_keep: int = 3  # published snapshots kept on disk, the current one included
+    dbt_runs_keep: int = 20  # folders of dbt_runs_dir kept, the newest ones
     snapshot_poll_seconds: float = 1.0  # how often readers look for a new snapshot pointer
     ops_db_path: Path = Path("ops.sqlite")  # API keys, audit and privacy requests (docs/api.md)
     models_dir: Path = Path("models")  # the ML model registry (docs/ml.md)
@@ -57,6 +58,11 @@ class Settings:
     @property
     def quarantine_dir(self) -> Path:
         return self.data_dir / "quarantine"
+
+    @property
+    def dbt_runs_dir(self) -> Path:
+        """The artifacts and logs of the dbt commands Dagster runs, a folder each."""
+        return self.data_dir / "dbt_runs"
 
 
 def get_settings() -> Settings:

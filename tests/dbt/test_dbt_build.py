@@ -20,15 +20,10 @@ from warehouse.settings import get_settings
 pytestmark = pytest.mark.timeout(900)
 
 
-def _files_containing(root: Path, secret: str, written_since: float = 0.0) -> list[Path]:
+def _files_containing(root: Path, secret: str, pattern: str = "**/*") -> list[Path]:
     hits = []
-    for path in root.rglob("*"):
-        if (
-            path.is_file()
-            and path.suffix not in (".key",)
-            and path.stat().st_mtime >= written_since
-            and secret.encode() in path.read_bytes()
-        ):
+    for path in root.glob(pattern):
+        if path.is_file() and path.suffix not in (".key",) and secret.encode() in path.read_bytes():
             hits.append(path)
     return hits
 
@@ -62,10 +57,12 @@ def test_build_resolves_identity_keeps_ids_and_hides_the_key(
     key = load_key(settings)
     raw_file = settings.warehouse_path.read_bytes()
     assert b"annlee@gmail.com" not in raw_file  # encrypted at rest
-    # Dagster's target folders pile up there run after run: a file last written before this
-    # key existed cannot hold it (the copy keeps the key file's time).
-    key_created = settings.key_file.stat().st_mtime
-    leaks = _files_containing(crm360_dbt_project.project_dir / "target", key, key_created)
+    # Dagster's dbt commands write their artifacts and logs to the home's dbt_runs_dir;
+    # `dbt parse` writes the manifest to the project's target folder.
+    run_folders = list(settings.dbt_runs_dir.iterdir())
+    assert run_folders and all((folder / "run_results.json").exists() for folder in run_folders)
+    leaks = _files_containing(settings.dbt_runs_dir, key)
+    leaks += _files_containing(crm360_dbt_project.project_dir / "target", key, pattern="*")
     assert not leaks, f"the warehouse key was written to {leaks}"
 
     acme = _clusters("acme")
