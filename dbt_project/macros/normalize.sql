@@ -71,7 +71,7 @@ timezone('UTC', {{ column }})
 {#- Keep the latest version of each source record: latest updated_at, then latest load.
     The CRM staging models are incremental tables: a run reads only the raw rows loaded
     since the last one (a filter on the raw load time column, which DuckDB pushes into
-    the scan), and keep_newer_stored() drops a new row whose record the table already
+    the scan), and newer_versions() drops a new row whose record the table already
     holds in a newer version. -#}
 {% macro latest_version(relation) -%}
 select *
@@ -95,10 +95,15 @@ timestamp '1900-01-01'
 {%- endif -%}
 {%- endmacro %}
 
-{#- In an incremental staging run, drop the new versions older than the stored one: rows
-    loaded now win ties on updated_at, and a null updated_at sorts last (latest_version).
-    One comparison, not an `or`: DuckDB turns a join condition with `or` into a nested loop. -#}
-{% macro keep_newer_stored(record_key) -%}
+{#- The rows of a CRM staging model's `final` CTE to write, stamped with the run's time
+    (`staged_at`: the tests check only the rows the latest run wrote, macro
+    duckdb__get_where_subquery). In an incremental run, the new versions older than the
+    stored one are dropped: rows loaded now win ties on updated_at, and a null updated_at
+    sorts last (latest_version). One comparison, not an `or`: DuckDB turns a join
+    condition with `or` into a nested loop. -#}
+{% macro newer_versions(record_key) -%}
+select final.*, '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'::timestamp as staged_at
+from final
 {%- if is_incremental() %}
 anti join {{ this }} as stored
     on final.tenant_id = stored.tenant_id

@@ -8,7 +8,7 @@
 {{ config(severity='warn') }}
 
 select child.tenant_id, child.{{ column_name }}
-from {{ model }} as child
+from (select * from {{ model }}) as child  -- `model` may be a filtered subquery (config `where`)
 where child.{{ column_name }} is not null
     and not exists (
         select 1 from {{ to }} as parent

@@ -35,5 +35,4 @@ final as (
     left join countries on {{ country_key('latest.country') }} = countries.country_key
 )
 
-select * from final
-{{ keep_newer_stored('account_id') }}
+{{ newer_versions('account_id') }}

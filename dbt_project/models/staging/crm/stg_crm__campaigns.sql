@@ -27,5 +27,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('campaign_id') }}
+{{ newer_versions('campaign_id') }}

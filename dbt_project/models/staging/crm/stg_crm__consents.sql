@@ -35,5 +35,4 @@ final as (
     left join tenants on latest.tenant_id = tenants.tenant_id
 )
 
-select * from final
-{{ keep_newer_stored('consent_id') }}
+{{ newer_versions('consent_id') }}

@@ -48,5 +48,4 @@ final as (
     left join countries on {{ country_key('latest.country') }} = countries.country_key
 )
 
-select * from final
-{{ keep_newer_stored('contact_id') }}
+{{ newer_versions('contact_id') }}

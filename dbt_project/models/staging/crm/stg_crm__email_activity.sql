@@ -27,5 +27,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('email_activity_id') }}
+{{ newer_versions('email_activity_id') }}

@@ -54,5 +54,4 @@ final as (
     left join countries on {{ country_key('latest.country') }} = countries.country_key
 )
 
-select * from final
-{{ keep_newer_stored('lead_id') }}
+{{ newer_versions('lead_id') }}

@@ -28,5 +28,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('nps_response_id') }}
+{{ newer_versions('nps_response_id') }}

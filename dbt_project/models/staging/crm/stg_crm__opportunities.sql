@@ -32,5 +32,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('opportunity_id') }}
+{{ newer_versions('opportunity_id') }}

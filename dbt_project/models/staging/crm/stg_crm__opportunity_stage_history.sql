@@ -23,5 +23,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('opportunity_stage_history_id') }}
+{{ newer_versions('opportunity_stage_history_id') }}

@@ -28,5 +28,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('order_id') }}
+{{ newer_versions('order_id') }}

@@ -24,5 +24,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('product_id') }}
+{{ newer_versions('product_id') }}

@@ -28,5 +28,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('subscription_id') }}
+{{ newer_versions('subscription_id') }}

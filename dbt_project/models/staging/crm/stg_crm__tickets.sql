@@ -34,5 +34,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('ticket_id') }}
+{{ newer_versions('ticket_id') }}

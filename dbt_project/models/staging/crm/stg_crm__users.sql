@@ -28,5 +28,4 @@ final as (
     from latest
 )
 
-select * from final
-{{ keep_newer_stored('user_id') }}
+{{ newer_versions('user_id') }}
