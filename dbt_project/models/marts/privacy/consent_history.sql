@@ -14,7 +14,6 @@ consents as not materialized (select * from {{ ref('stg_crm__consents') }}),
 resolved as not materialized (
     select * from {{ ref('int_identity_records_resolved') }} where customer_id is not null
 ),
-contacts as not materialized (select * from {{ ref('stg_crm__contacts') }}),
 
 consents_resolved as (
     select consents.*, resolved.customer_id
@@ -24,12 +23,19 @@ consents_resolved as (
         and consents.source_system = resolved.source_system and consents.consent_id = resolved.record_id
 ),
 
+-- Only the contacts named by a consent the graph did not place: reading every contact's
+-- resolution was 2 of the 2.2 s of the model's query at the large scale.
+unplaced_contacts as (
+    select distinct tenant_id, contact_id from consents_resolved
+    where customer_id is null and contact_id is not null
+),
+
 unique_contacts as (
-    select contacts.tenant_id, contacts.contact_id, min(resolved.customer_id) as customer_id
-    from contacts
-    inner join resolved
-        on resolved.entity = 'contacts' and contacts.tenant_id = resolved.tenant_id
-        and contacts.source_system = resolved.source_system and contacts.contact_id = resolved.record_id
+    select resolved.tenant_id, resolved.record_id as contact_id, min(resolved.customer_id) as customer_id
+    from resolved
+    semi join unplaced_contacts
+        on resolved.tenant_id = unplaced_contacts.tenant_id and resolved.record_id = unplaced_contacts.contact_id
+    where resolved.entity = 'contacts'
     group by all
     -- one customer (resolved has no null customer_id): cheaper than count(distinct) = 1
     having min(resolved.customer_id) = max(resolved.customer_id)
