@@ -107,15 +107,23 @@ usage as (
     group by all
 ),
 
+first_events as (
+    select tenant_id, customer_id, min(occurred_at) as first_event_at
+    from events
+    group by all
+),
+
 ever_used as (
     -- customers with any product event up to the point: for the others usage is unknown
-    -- (their web identity is not linked to the subscription's customer), not zero
-    select distinct customers.dataset, customers.tenant_id, customers.customer_id
+    -- (their web identity is not linked to the subscription's customer), not zero. Through
+    -- each customer's first event: joining every earlier event and keeping the distinct
+    -- customers instead made the model's query 5.0 s at the large scale, against 4.3 s.
+    select customers.dataset, customers.tenant_id, customers.customer_id
     from customers
-    inner join events
-        on customers.tenant_id = events.tenant_id
-        and customers.customer_id = events.customer_id
-        and events.occurred_at <= customers.point_at
+    inner join first_events
+        on customers.tenant_id = first_events.tenant_id
+        and customers.customer_id = first_events.customer_id
+        and first_events.first_event_at <= customers.point_at
 ),
 
 support as (
