@@ -17,6 +17,7 @@ processes.
 import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 
@@ -103,6 +104,7 @@ def _run_metadata(report: LoadReport) -> dict[str, dg.MetadataValue]:
 )
 def raw_landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     settings = get_settings()
+    fingerprint, _ = landing_fingerprint()  # before the load: a file landing during it counts as new
     with warehouse(settings=settings) as con:
         report = load_landing(settings.landing_dir, con)
         totals = {
@@ -127,6 +129,8 @@ def raw_landing(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeRes
         asset_key=_key("manifest"),
         metadata={**_run_metadata(report), "dagster/row_count": dg.MetadataValue.int(totals["manifest"])},
     )
+    if not report.failed:
+        _loaded_fingerprint_path().write_text(fingerprint)
     if report.failed:
         # Loaded files stay committed; the failed ones were rolled back and are retried
         # by the next run. Failing the step makes that visible.
@@ -179,6 +183,11 @@ refresh_job = dg.define_asset_job(
 )
 
 
+def _loaded_fingerprint_path() -> Path:
+    """Where the ingest asset records the landing fingerprint it last loaded in full."""
+    return get_settings().data_dir / "landing_loaded.sha256"
+
+
 def landing_fingerprint() -> tuple[str, int]:
     """A hash of what landing/ holds (names, sizes, mtimes) and the number of files."""
     files, _ = scan_landing(get_settings().landing_dir)
@@ -194,14 +203,19 @@ def ingest_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.S
 
     The cursor is a fingerprint of every landing file's name, size and mtime: any new
     (or rewritten) file changes it. The run key is the fingerprint too, so the same
-    state of landing/ never triggers two runs. The loader itself skips what the
-    manifest already holds, so a spurious run costs only a directory scan.
+    state of landing/ never triggers two runs. A run refreshes everything downstream
+    (dbt, ML, the snapshot), so none is requested for a landing/ that the ingest asset
+    has already loaded in full, as after `crm360 build` or a run from the UI: the
+    sensor's first tick after a start would otherwise refresh it all again.
     """
     fingerprint, count = landing_fingerprint()
     if count == 0:
         return dg.SkipReason("landing/ holds no files")
     if fingerprint == context.cursor:
         return dg.SkipReason("no new landing files")
+    loaded = _loaded_fingerprint_path()
+    if loaded.exists() and loaded.read_text() == fingerprint:
+        return dg.SensorResult(skip_reason="landing/ is loaded already", cursor=fingerprint)
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=fingerprint)], cursor=fingerprint)
 
 

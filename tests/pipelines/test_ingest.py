@@ -466,6 +466,24 @@ def test_sensor_requests_a_run_only_when_landing_changes(env: Path) -> None:
     assert len(later.run_requests) == 1 and later.cursor != first.cursor
 
 
+def test_sensor_requests_no_run_for_a_landing_already_loaded(env: Path) -> None:
+    """After a load (as `crm360 build` runs it), the sensor's first tick has no cursor: it
+    must not request a run that would refresh everything again."""
+    import dagster as dg
+
+    from pipelines.ingest.assets import ingest_sensor, raw_landing
+
+    landing = env / "landing"
+    write_landing(landing)
+    assert dg.materialize([raw_landing], instance=dg.DagsterInstance.ephemeral()).success
+
+    first = ingest_sensor(dg.build_sensor_context())
+    assert not first.run_requests and first.cursor
+    _write_lines(landing / "events" / "t1" / "later.jsonl", [json.dumps(_event("m99"))])
+    later = ingest_sensor(dg.build_sensor_context(cursor=first.cursor))
+    assert len(later.run_requests) == 1 and later.cursor != first.cursor
+
+
 def test_definitions_load_and_writer_steps_share_one_pool() -> None:
     import dagster as dg
 
