@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from xdist.remote import Producer
     from xdist.scheduler.protocol import Scheduling
 
-# Settings that would point a built home's warehouse, key or data somewhere else.
-_HOME_ENV = (
+# Settings that would point a home's warehouse, key or data somewhere else: every fixture
+# that makes a home clears them.
+HOME_ENV = (
     "CRM360_ENCRYPTION_KEY",
     "CRM360_WAREHOUSE",
     "CRM360_DATA_DIR",
@@ -53,9 +54,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Schedul
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the whole platform at tmp_path, with a test key."""
     monkeypatch.setenv("CRM360_HOME", str(tmp_path))
-    monkeypatch.setenv("CRM360_ENCRYPTION_KEY", "test-key-" + "0" * 40)
-    for name in ("CRM360_DATA_DIR", "CRM360_LANDING_DIR", "CRM360_WAREHOUSE", "CRM360_KEY_FILE"):
+    for name in HOME_ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CRM360_ENCRYPTION_KEY", "test-key-" + "0" * 40)
     return tmp_path
 
 
@@ -63,15 +64,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def crm360_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private CRM360_HOME: warehouse, key, landing and model registry all under tmp_path."""
     monkeypatch.setenv("CRM360_HOME", str(tmp_path))
-    for name in (
-        "CRM360_ENCRYPTION_KEY",
-        "CRM360_WAREHOUSE",
-        "CRM360_DATA_DIR",
-        "CRM360_KEY_FILE",
-        "CRM360_LANDING_DIR",
-        "CRM360_GROUND_TRUTH_DIR",
-        "CRM360_MODELS_DIR",
-    ):
+    for name in HOME_ENV:
         monkeypatch.delenv(name, raising=False)
     yield tmp_path
 
@@ -116,7 +109,7 @@ def built_small_home(small_dataset: GeneratedDataset, tmp_path_factory: pytest.T
     mp = pytest.MonkeyPatch()
     try:
         mp.setenv("CRM360_HOME", str(home))
-        for name in _HOME_ENV:
+        for name in HOME_ENV:
             mp.delenv(name, raising=False)
         from pipelines.ingest.loader import load_landing
         from warehouse.connection import warehouse
@@ -145,7 +138,7 @@ def handmade_built_by_dagster(tmp_path_factory: pytest.TempPathFactory) -> Dagst
     mp = pytest.MonkeyPatch()
     try:
         mp.setenv("CRM360_HOME", str(home))
-        for name in _HOME_ENV:
+        for name in HOME_ENV:
             mp.delenv(name, raising=False)
         from dagster import DagsterInstance, materialize
 

@@ -13,17 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GeneratedDataset, copy_home
+from tests.conftest import HOME_ENV, GeneratedDataset, copy_home
 
-ENV = (
-    "CRM360_ENCRYPTION_KEY",
-    "CRM360_WAREHOUSE",
-    "CRM360_DATA_DIR",
-    "CRM360_KEY_FILE",
-    "CRM360_LANDING_DIR",
-    "CRM360_GROUND_TRUTH_DIR",
-    "CRM360_IDENTITY_MODEL_DIR",
-)
 # what the probabilistic edges change: rebuilt after each stage run
 AFTER_STAGE = "int_identity_probabilistic_edges+,+int_identity_customer_id_changes"
 
@@ -35,7 +26,7 @@ def identity_home(
     home = tmp_path_factory.mktemp("identity_home")
     copy_home(built_small_home, home)
     shutil.copytree(small_dataset.truth, home / "ground_truth")
-    saved = {name: os.environ.pop(name, None) for name in ENV}
+    saved = {name: os.environ.pop(name, None) for name in HOME_ENV}
     saved_home = os.environ.get("CRM360_HOME")
     os.environ["CRM360_HOME"] = str(home)
     try:

@@ -7,20 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_home
-
-_ENV = (
-    "CRM360_ENCRYPTION_KEY",
-    "CRM360_WAREHOUSE",
-    "CRM360_DATA_DIR",
-    "CRM360_KEY_FILE",
-    "CRM360_LANDING_DIR",
-    "CRM360_GROUND_TRUTH_DIR",
-    "CRM360_SNAPSHOTS_DIR",
-    "CRM360_OPS_DB",
-    "CRM360_SUPPRESSION_KEY_FILE",
-    "CRM360_RETENTION_CONFIG",
-)
+from tests.conftest import HOME_ENV, copy_home
 
 
 @pytest.fixture
@@ -29,6 +16,6 @@ def privacy_home(built_small_home: Path, tmp_path: Path, monkeypatch: pytest.Mon
     home = tmp_path / "home"
     copy_home(built_small_home, home)
     monkeypatch.setenv("CRM360_HOME", str(home))
-    for name in _ENV:
+    for name in HOME_ENV:
         monkeypatch.delenv(name, raising=False)
     yield home
