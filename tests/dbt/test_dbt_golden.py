@@ -31,6 +31,7 @@ INCREMENTAL_RESULTS = {
     "staging.stg_crm__tickets": ["staged_at"],
     "marts.fct_events": ["resolved_at"],
     "marts.fct_sessions": ["built_at"],
+    "intermediate.int_identity_alias_calls": [],
     "intermediate.int_identity_links_collected": [],
     "intermediate.int_identity_edges_collected": ["collected_at"],
     "intermediate.int_identity_identifiers_blocked": ["built_at"],

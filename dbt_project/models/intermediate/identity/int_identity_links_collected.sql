@@ -71,8 +71,8 @@ all_contacts as not materialized (
 ),
 
 -- New identify calls (selected on the raw load time, which is pushed into the raw scan),
--- and every alias call: how an alias's previousId is typed depends on whether it was ever
--- seen as a userId, which later data can change.
+-- and every alias call (int_identity_alias_calls): how an alias's previousId is typed
+-- depends on whether it was ever seen as a userId, which later data can change.
 identify_events as not materialized (
     select * from all_events
     where event_type = 'identify'
@@ -82,7 +82,7 @@ identify_events as not materialized (
 ),
 
 alias_events as not materialized (
-    select * from all_events where event_type = 'alias'
+    select * from {{ ref('int_identity_alias_calls') }}
 ),
 
 -- (tenant, node, node, rule, entity, source_system, record_id, loaded_at): one row per link seen.
@@ -196,11 +196,18 @@ activity_links as (
     from activity_identifiers
 ),
 
--- userIds that appear as such, to type an alias call's previousId.
+-- The aliases' previousIds that appear as userIds, to type them (only those: grouping
+-- every distinct userId cost more than the scan).
 known_user_ids as (
-    select distinct tenant_id, user_id from all_events where user_id is not null
+    select distinct events.tenant_id, events.user_id
+    from all_events as events
+    semi join alias_events
+        on events.tenant_id = alias_events.tenant_id and events.user_id = alias_events.previous_id
     union
-    select distinct tenant_id, user_id from all_contacts where user_id is not null
+    select distinct contacts.tenant_id, contacts.user_id
+    from all_contacts as contacts
+    semi join alias_events
+        on contacts.tenant_id = alias_events.tenant_id and contacts.user_id = alias_events.previous_id
 ),
 
 event_links as (
