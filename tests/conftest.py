@@ -40,6 +40,13 @@ HOME_ENV = (
 )
 
 
+def use_home(mp: pytest.MonkeyPatch, home: Path) -> None:
+    """Point the whole platform at ``home`` (undone with ``mp``)."""
+    mp.setenv("CRM360_HOME", str(home))
+    for name in HOME_ENV:
+        mp.delenv(name, raising=False)
+
+
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent under -p no:xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
     """Parallel runs (``-n``) send each worker whole groups of tests: see tests/scheduling.py."""
@@ -53,9 +60,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Schedul
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the whole platform at tmp_path, with a test key."""
-    monkeypatch.setenv("CRM360_HOME", str(tmp_path))
-    for name in HOME_ENV:
-        monkeypatch.delenv(name, raising=False)
+    use_home(monkeypatch, tmp_path)
     monkeypatch.setenv("CRM360_ENCRYPTION_KEY", "test-key-" + "0" * 40)
     return tmp_path
 
@@ -63,9 +68,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def crm360_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private CRM360_HOME: warehouse, key, landing and model registry all under tmp_path."""
-    monkeypatch.setenv("CRM360_HOME", str(tmp_path))
-    for name in HOME_ENV:
-        monkeypatch.delenv(name, raising=False)
+    use_home(monkeypatch, tmp_path)
     yield tmp_path
 
 
@@ -108,9 +111,7 @@ def built_small_home(small_dataset: GeneratedDataset, tmp_path_factory: pytest.T
     home = tmp_path_factory.mktemp("small_built")
     mp = pytest.MonkeyPatch()
     try:
-        mp.setenv("CRM360_HOME", str(home))
-        for name in HOME_ENV:
-            mp.delenv(name, raising=False)
+        use_home(mp, home)
         from pipelines.ingest.loader import load_landing
         from warehouse.connection import warehouse
         from warehouse.settings import get_settings
@@ -137,9 +138,7 @@ def handmade_built_by_dagster(tmp_path_factory: pytest.TempPathFactory) -> Dagst
     home = tmp_path_factory.mktemp("handmade_built")
     mp = pytest.MonkeyPatch()
     try:
-        mp.setenv("CRM360_HOME", str(home))
-        for name in HOME_ENV:
-            mp.delenv(name, raising=False)
+        use_home(mp, home)
         from dagster import DagsterInstance, materialize
 
         from pipelines.dbt import crm360_dbt_assets

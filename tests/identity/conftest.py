@@ -6,14 +6,13 @@ from it without a dbt invocation of their own.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import HOME_ENV, GeneratedDataset, copy_home
+from tests.conftest import GeneratedDataset, copy_home, use_home
 
 # what the probabilistic edges change: rebuilt after each stage run
 AFTER_STAGE = "int_identity_probabilistic_edges+,+int_identity_customer_id_changes"
@@ -26,16 +25,9 @@ def identity_home(
     home = tmp_path_factory.mktemp("identity_home")
     copy_home(built_small_home, home)
     shutil.copytree(small_dataset.truth, home / "ground_truth")
-    saved = {name: os.environ.pop(name, None) for name in HOME_ENV}
-    saved_home = os.environ.get("CRM360_HOME")
-    os.environ["CRM360_HOME"] = str(home)
+    mp = pytest.MonkeyPatch()
+    use_home(mp, home)
     try:
         yield home
     finally:
-        for name, value in saved.items():
-            if value is not None:
-                os.environ[name] = value
-        if saved_home is None:
-            os.environ.pop("CRM360_HOME", None)
-        else:
-            os.environ["CRM360_HOME"] = saved_home
+        mp.undo()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HOME_ENV, copy_home
+from tests.conftest import copy_home, use_home
 
 
 @pytest.fixture
@@ -15,7 +15,5 @@ def privacy_home(built_small_home: Path, tmp_path: Path, monkeypatch: pytest.Mon
     """A private copy of the built home, with CRM360_HOME pointing at it."""
     home = tmp_path / "home"
     copy_home(built_small_home, home)
-    monkeypatch.setenv("CRM360_HOME", str(home))
-    for name in HOME_ENV:
-        monkeypatch.delenv(name, raising=False)
+    use_home(monkeypatch, home)
     yield home
