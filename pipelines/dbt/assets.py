@@ -12,6 +12,7 @@ from dagster_dbt import dbt_assets
 from pipelines.dbt.project import crm360_dbt_project, ensure_manifest
 from pipelines.dbt.resources import WarehouseDbtCliResource
 from pipelines.dbt.translator import Crm360DbtTranslator
+from pipelines.ml.assets import ml_datasets_vars
 from pipelines.pools import WAREHOUSE_POOL
 
 translator = Crm360DbtTranslator()
@@ -27,7 +28,7 @@ translator = Crm360DbtTranslator()
 )
 def crm360_dbt_assets(context: AssetExecutionContext, dbt: WarehouseDbtCliResource) -> Iterator[Any]:
     """``dbt build`` of the selected models: run, test (as asset checks), in DAG order."""
-    invocation = dbt.cli(["build"], context=context)
+    invocation = dbt.cli(["build", *ml_datasets_vars(context.run.tags)], context=context)
     events = list(invocation.stream())
     # Row counts are read after dbt has exited: while it runs it is the warehouse's only
     # writer, and no other process may open the file (DuckDB's single-writer lock).

@@ -25,6 +25,7 @@ from pipelines.ingest.landing import scan_landing
 from pipelines.ingest.loader import LoadReport, load_landing
 from pipelines.ingest.schema import RAW_SCHEMA, raw_tables
 from pipelines.ml import training_selection
+from pipelines.ml.assets import SCORING_RUN_TAGS
 from pipelines.pools import WAREHOUSE_POOL
 from warehouse.connection import warehouse
 from warehouse.contract import QUARANTINE_REASONS
@@ -176,6 +177,7 @@ refresh_job = dg.define_asset_job(
     # left to the weekly ml_retrain_job, so new files are scored with the production models.
     selection=dg.AssetSelection.groups(GROUP).downstream() - training_selection,
     executor_def=dg.in_process_executor,
+    tags=SCORING_RUN_TAGS,
     description=(
         "Load new landing/ files into raw, then rebuild everything downstream (dbt, feature marts, "
         "scores with the production models, snapshot); training stays with ml_retrain_job."

@@ -8,7 +8,7 @@ blocking check, production), which only ``ml_retrain_job`` (and ``crm360 build``
 
 import dagster as dg
 
-from pipelines.ml.assets import GROUP, TRAINING_TAGS, build_ml_area
+from pipelines.ml.assets import GROUP, SCORING_RUN_TAGS, TRAINING_TAGS, build_ml_area
 from pipelines.serving.assets import SNAPSHOT_KEY
 
 ml_assets, ml_checks, score_keys = build_ml_area()
@@ -30,6 +30,7 @@ score_job = dg.define_asset_job(
     name="ml_score_job",
     selection=_scoring | dg.AssetSelection.assets(SNAPSHOT_KEY),
     executor_def=dg.in_process_executor,
+    tags=SCORING_RUN_TAGS,
     description="Rebuild the feature marts and score them with the production models, then publish.",
 )
 

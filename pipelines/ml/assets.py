@@ -24,6 +24,7 @@ No ``from __future__ import annotations``: Dagster reads the context annotation.
 import base64
 import functools
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +50,12 @@ GROUP = "ml"
 # The training chain (candidate, evaluation, production) carries this tag, so jobs that
 # only score can leave it out by tag: a selection by tag that matches nothing is valid.
 TRAINING_TAGS = {"crm360/ml-stage": "training"}
+# The jobs that never train carry SCORING_RUN_TAGS: their dbt build recomputes only the
+# feature marts' scoring rows and keeps the training rows of the last retrain, which only
+# training reads (the dbt var ml_datasets, dbt_project/macros/ml_datasets.sql).
+ML_DATASETS_TAG = "crm360/ml-datasets"
+SCORING_RUN_TAGS = {ML_DATASETS_TAG: "score"}
+
 # Every ML asset writes the warehouse (registry rows, score tables): one writer at a time.
 training_asset = functools.partial(dg.asset, group_name=GROUP, tags=TRAINING_TAGS, pool=WAREHOUSE_POOL)
 scoring_asset = functools.partial(dg.asset, group_name=GROUP, pool=WAREHOUSE_POOL, kinds={"duckdb"})
@@ -58,6 +65,14 @@ HORIZON_DAYS = 90  # the dbt var ml_horizon_days: the customer-value check windo
 VALUE_HORIZON_DAYS = 365  # customer value is forecast for the next 12 months
 METRICS_TABLE = "model_metrics"  # one row per classifier: its production version's test metrics
 CALIBRATION_TABLE = "model_calibration"  # its calibration curve, one row per bin
+
+
+def ml_datasets_vars(run_tags: Mapping[str, str]) -> list[str]:
+    """The dbt ``--vars`` that limit the feature marts to the datasets a run's tag names."""
+    datasets = run_tags.get(ML_DATASETS_TAG)
+    if datasets is None:
+        return []
+    return ["--vars", json.dumps({"ml_datasets": [d.strip() for d in datasets.split(",")]})]
 
 
 def registry() -> ModelRegistry:

@@ -135,3 +135,74 @@ def test_changing_data_after_the_cutoff_changes_no_feature(crm360_home: Path, db
     # and a change before the cut-off is seen
     churn_before, churn_after = before["ml_churn_features"], after["ml_churn_features"]
     assert not _features(churn_after.filter(globex)).equals(_features(churn_before.filter(globex)))
+
+
+def _rows(dataset: str) -> dict[str, list[tuple]]:
+    with warehouse(read_only=True) as con:
+        return {
+            table: con.execute(
+                f"select * from features.{table} where dataset = ? order by all", [dataset]
+            ).fetchall()
+            for table in MARTS
+        }
+
+
+def test_runs_that_only_score_keep_the_training_rows(crm360_home: Path, dbt: DbtRunner) -> None:
+    """refresh_job and ml_score_job never train: their dbt build recomputes the feature
+    marts' scoring rows and keeps the training rows of the last retrain. A run without
+    their tag (ml_retrain_job, crm360 build, the UI) recomputes both."""
+    import dagster as dg
+
+    from pipelines.dbt import crm360_dbt_assets
+    from pipelines.dbt.resources import dbt_resource
+    from pipelines.ml.assets import SCORING_RUN_TAGS
+
+    with warehouse() as con:
+        handmade.write_upstream(con)
+    # the default cut-off (ml_horizon_days before the as-of time), as Dagster's runs use
+    dbt("run", "-s", "path:models/ml")
+    built = {dataset: _rows(dataset) for dataset in ("train", "score")}
+    for dataset, rows in built.items():
+        assert all(len(rows[table]) > 20 for table in MARTS), f"too few {dataset} rows to prove anything"
+    with warehouse() as con:  # a mark that no computation writes
+        for table in MARTS:
+            con.execute(f"update features.{table} set point_at = timestamp '1900-01-01'")
+
+    def build_feature_marts(tags: dict[str, str]) -> None:
+        keys = [key for key in crm360_dbt_assets.keys if key.path[-1] in MARTS]
+        result = dg.materialize(
+            [crm360_dbt_assets],
+            selection=keys,
+            resources={"dbt": dbt_resource()},
+            instance=dg.DagsterInstance.ephemeral(),
+            tags=tags,
+        )
+        assert result.success
+        assert {e.asset_key for e in result.get_asset_materialization_events()} == set(keys)
+
+    build_feature_marts(SCORING_RUN_TAGS)
+    assert _rows("score") == built["score"]
+    with warehouse(read_only=True) as con:
+        for table in MARTS:
+            kept = con.execute(
+                f"select count(*), count(*) filter (where point_at <> '1900-01-01') "
+                f"from features.{table} where dataset = 'train'"
+            ).fetchone()
+            assert kept == (len(built["train"][table]), 0), f"{table}: a scoring run recomputed training rows"
+
+    build_feature_marts({})
+    assert _rows("train") == built["train"] and _rows("score") == built["score"]
+
+
+def test_a_bad_ml_datasets_var_fails_with_a_clear_message(crm360_home: Path, dbt: DbtRunner) -> None:
+    with warehouse() as con:
+        handmade.write_upstream(con)
+    dbt("run", "-s", "ml_cutoffs", "ml_lead_features")
+    query = "select * from features.ml_lead_features order by all"
+    with warehouse(read_only=True) as con:
+        before = con.execute(query).fetchall()
+    bad = dbt("run", "-s", "ml_lead_features", "--vars", json.dumps({"ml_datasets": ["scores"]}), check=False)
+    assert bad.returncode != 0
+    assert "var ml_datasets must be a non-empty list of 'train' and 'score', got ['scores']" in bad.stdout
+    with warehouse(read_only=True) as con:
+        assert con.execute(query).fetchall() == before

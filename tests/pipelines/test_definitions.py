@@ -12,6 +12,7 @@ import pytest
 
 import pipelines.ml as ml_area
 from pipelines.definitions import defs
+from pipelines.ml.assets import SCORING_RUN_TAGS
 from warehouse.connection import warehouse
 from warehouse.segments import SegmentFilters, save_segment
 from warehouse.settings import get_settings
@@ -56,6 +57,10 @@ def test_refresh_scores_new_data_with_the_production_models_but_does_not_train()
         key.name for key in defs.resolve_job_def("refresh_job").asset_layer.asset_graph.asset_check_keys
     }
     assert "candidate_fit_for_production" not in checks and "parameters_are_sound" not in checks
+    # so the jobs that never train build only the feature marts' scoring rows; the retrain builds both
+    for name in ("refresh_job", "ml_score_job"):
+        assert defs.resolve_job_def(name).tags.items() >= SCORING_RUN_TAGS.items(), name
+    assert not defs.resolve_job_def("ml_retrain_job").tags.keys() & SCORING_RUN_TAGS.keys()
 
 
 def test_the_dagster_cli_loads_the_code_location():

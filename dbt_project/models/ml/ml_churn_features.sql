@@ -6,6 +6,13 @@
     goes silent (no event and no order in that window: the documented inactivity rule,
     on when `ml_churn_inactivity_rule` is true). Scoring rows ('score'): subscriptions
     active now, features as of now. Every feature reads only data up to its point. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ ml_datasets_cleared() }}",
+    )
+}}
 -- Ordering only (nothing is read from it): after customer_360, so that a load's chain to
 -- it runs first. dbt starts the shallowest ready nodes first: after the customer facts
 -- these three held both threads while customer_360 waited (12-15 s of a large rebuild).
@@ -44,9 +51,12 @@ orders as not materialized (
 cutoffs as not materialized (select * from {{ ref('ml_cutoffs') }}),
 
 points as (
-    select tenant_id, 'train' as dataset, cutoff_at as point_at, cutoff_at, as_of_at from cutoffs
-    union all
-    select tenant_id, 'score' as dataset, as_of_at as point_at, cutoff_at, as_of_at from cutoffs
+    select * from (
+        select tenant_id, 'train' as dataset, cutoff_at as point_at, cutoff_at, as_of_at from cutoffs
+        union all
+        select tenant_id, 'score' as dataset, as_of_at as point_at, cutoff_at, as_of_at from cutoffs
+    )
+    where {{ ml_datasets_filter() }}
 ),
 
 -- each subscription as its latest version recorded up to the point

@@ -6,6 +6,13 @@
     orders are not purchases. Training rows ('train') summarise orders up to the
     cut-off and carry what happened in the `ml_horizon_days` after it (holdout_*), to
     check the model's forecast; scoring rows ('score') summarise orders up to now. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ ml_datasets_cleared() }}",
+    )
+}}
 -- Ordering only (nothing is read from it): after customer_360, so that a load's chain to
 -- it runs first. dbt starts the shallowest ready nodes first: after the customer facts
 -- these three held both threads while customer_360 waited (12-15 s of a large rebuild).
@@ -27,9 +34,12 @@ orders as not materialized (
 cutoffs as not materialized (select * from {{ ref('ml_cutoffs') }}),
 
 points as (
-    select tenant_id, 'train' as dataset, cutoff_at as point_at, cutoff_at, as_of_at from cutoffs
-    union all
-    select tenant_id, 'score' as dataset, as_of_at as point_at, cutoff_at, as_of_at from cutoffs
+    select * from (
+        select tenant_id, 'train' as dataset, cutoff_at as point_at, cutoff_at, as_of_at from cutoffs
+        union all
+        select tenant_id, 'score' as dataset, as_of_at as point_at, cutoff_at, as_of_at from cutoffs
+    )
+    where {{ ml_datasets_filter() }}
 ),
 
 purchase_days as (

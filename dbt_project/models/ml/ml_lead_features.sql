@@ -7,6 +7,13 @@
     every lead open at the tenant's as-of time, features up to that time.
     Lifecycle statuses (MQL, SQL) are not features: they are set by reps who already
     know how a deal is going, and in the generated data MQL is drawn from the outcome. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ ml_datasets_cleared() }}",
+    )
+}}
 -- Ordering only (nothing is read from it): after customer_360, so that a load's chain to
 -- it runs first. dbt starts the shallowest ready nodes first: after the customer facts
 -- these three held both threads while customer_360 waited (12-15 s of a large rebuild).
@@ -54,18 +61,21 @@ lead_points as (
 {%- set target_at = 'sql_at' if var('ml_lead_target') == 'sql' else 'converted_at' %}
 
 points as (
-    -- training: the lead at its scoring point, open then
-    select *, 'train' as dataset, qualified_at as point_at
-    from lead_points
-    where qualified_at <= cutoff_at
-        and ({{ target_at }} is null or {{ target_at }} > qualified_at)
-    union all
-    -- scoring: open leads now (the current status is known now)
-    select *, 'score' as dataset, as_of_at as point_at
-    from lead_points
-    where created_at <= as_of_at
-        and converted_at is null
-        and coalesce(status, 'new') not in ('converted', 'disqualified')
+    select * from (
+        -- training: the lead at its scoring point, open then
+        select *, 'train' as dataset, qualified_at as point_at
+        from lead_points
+        where qualified_at <= cutoff_at
+            and ({{ target_at }} is null or {{ target_at }} > qualified_at)
+        union all
+        -- scoring: open leads now (the current status is known now)
+        select *, 'score' as dataset, as_of_at as point_at
+        from lead_points
+        where created_at <= as_of_at
+            and converted_at is null
+            and coalesce(status, 'new') not in ('converted', 'disqualified')
+    )
+    where {{ ml_datasets_filter() }}
 ),
 
 windows as (
