@@ -101,3 +101,27 @@
     drop table if exists temp.{{ name }};
     {%- endfor %}
 {% endmacro %}
+
+{#- The post-hook of a per-customer incremental model: deletes the rows of customer ids
+    that no node holds any more. An id leaves the registry when its nodes move to other ids
+    (change_type merge, or split when its anchor node vanished; the id is the rows'
+    previous_customer_id) or through an erasure, which deletes the subject's rows from
+    every table itself. Checking only the ids that nodes left, instead of every row
+    against the 5.5M-node registry, takes 0.01 s instead of 0.7-2.2 s per model on a large
+    rebuild. -#}
+{% macro delete_customers_merged_away() %}
+    {%- if is_incremental() %}
+    {%- set registry = ref('int_identity_customer_ids_assigned') %}
+    delete from {{ this }} as stale
+    using (
+        select distinct tenant_id, previous_customer_id as customer_id
+        from {{ registry }}
+        where change_type in ('merge', 'split')
+    ) as left_ids
+    where stale.tenant_id = left_ids.tenant_id
+        and stale.customer_id = left_ids.customer_id
+        and not exists (
+            select 1 from {{ registry }} as registry
+            where registry.tenant_id = stale.tenant_id and registry.customer_id = stale.customer_id)
+    {%- endif %}
+{% endmacro %}

@@ -24,9 +24,7 @@
         unique_key=['tenant_id', 'customer_id'],
         pre_hook=["{{ stage_customer_facts_changes() }}"],
         post_hook=[
-            "{% if is_incremental() %}delete from {{ this }} as facts where not exists (
-                select 1 from {{ ref('int_identity_customer_ids_assigned') }} as registry
-                where registry.tenant_id = facts.tenant_id and registry.customer_id = facts.customer_id){% endif %}",
+            "{{ delete_customers_merged_away() }}",
             "{{ drop_customer_facts_changes() }}",
         ],
     )

@@ -15,11 +15,8 @@
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'customer_id'],
         post_hook=[
-            "{% if is_incremental() %}delete from {{ this }} as profiles where source_records is null
-                or not exists (
-                    select 1 from {{ ref('int_identity_customer_ids_assigned') }} as registry
-                    where registry.tenant_id = profiles.tenant_id
-                        and registry.customer_id = profiles.customer_id){% endif %}"
+            "{% if is_incremental() %}delete from {{ this }} where source_records is null{% endif %}",
+            "{{ delete_customers_merged_away() }}",
         ],
     )
 }}

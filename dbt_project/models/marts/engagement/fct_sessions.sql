@@ -25,9 +25,7 @@
                 where stale.tenant_id = rebuilt.tenant_id and stale.customer_id = rebuilt.customer_id
                 and stale.session_number >= rebuilt.first_rebuilt
                 and stale.built_at < '{{ run_started_at.strftime(\'%Y-%m-%d %H:%M:%S.%f\') }}'::timestamp{% endif %}",
-            "{% if is_incremental() %}delete from {{ this }} as sessions where not exists (
-                select 1 from {{ ref('int_identity_customer_ids_assigned') }} as registry
-                where registry.tenant_id = sessions.tenant_id and registry.customer_id = sessions.customer_id){% endif %}"
+            "{{ delete_customers_merged_away() }}",
         ],
     )
 }}
