@@ -159,10 +159,12 @@ def _select_affected_nodes(session, this):
     session.execute(
         f"""
         create or replace temp table identity_dirty as
-        -- edges changed: the xor of the node's edges differs from what it stored
+        -- edges changed: the xor of the node's edges differs from what it stored. Not
+        -- distinct (0.7 s at the large scale): nodes sharing a hash stored the same xor (the
+        -- signature of the hash), so their repeated rows compare alike.
         with changed as (
             select coalesce(prior.node_hash, now_.node_hash) as node_hash
-            from (select distinct node_hash, edges_hash from {this}) as prior
+            from {this} as prior
             full join identity_signatures as now_ on prior.node_hash = now_.node_hash
             where coalesce(prior.edges_hash, 0) <> coalesce(now_.edges_hash, 0)
         )
