@@ -32,7 +32,7 @@ INCREMENTAL_RESULTS = {
     "marts.fct_events": ["resolved_at"],
     "marts.fct_sessions": ["built_at"],
     "intermediate.int_identity_alias_calls": [],
-    "intermediate.int_identity_links_collected": [],
+    "intermediate.int_identity_links_collected": ["linked_at"],
     "intermediate.int_identity_edges_collected": ["collected_at"],
     "intermediate.int_identity_identifiers_blocked": ["built_at"],
     "intermediate.int_identity_records_resolved": ["resolved_at", "previous_customer_id"],

@@ -9,7 +9,9 @@
     whose latest version was loaded since the last run, and the record's new links replace
     all of its old ones (the latest version is the truth: an identifier dropped from a
     record stops linking). A record whose new version links nothing still replaces its
-    old links: it is written as one row without nodes, which the post-hook removes.
+    old links: it is written as one row without nodes, which the post-hook removes, looking
+    only at the run's rows (`linked_at`: after the delete+insert, reading the whole table's
+    node_a cost 0.6 s at the large scale).
     Events never change, except how an alias call's previousId is typed: alias calls are
     re-linked every run. -#}
 {{
@@ -17,7 +19,9 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'entity', 'source_system', 'record_id'],
-        post_hook=["{% if is_incremental() %}delete from {{ this }} where node_a is null{% endif %}"],
+        post_hook=["{% if is_incremental() %}delete from {{ this }}
+            where linked_at = '{{ run_started_at.strftime(\'%Y-%m-%d %H:%M:%S.%f\') }}'::timestamp
+            and node_a is null{% endif %}"],
     )
 }}
 
@@ -26,6 +30,7 @@
     {%- set mark = run_query("select max(loaded_at)::varchar from " ~ this) %}
     {%- if mark.rows[0][0] %}{% set loaded_watermark = "timestamp '" ~ mark.rows[0][0] ~ "'" %}{% endif %}
 {%- endif %}
+{%- set run_at = "'" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "'::timestamp" %}
 {%- set new_rows %}{% if is_incremental() %} where loaded_at > {{ loaded_watermark }}{% endif %}{% endset %}
 
 with
@@ -266,7 +271,8 @@ links as (
         least(node_from, node_to) as node_a,
         greatest(node_from, node_to) as node_b,
         rule,
-        loaded_at
+        loaded_at,
+        {{ run_at }} as linked_at
     from all_links
     where node_from is not null and node_to is not null and node_from <> node_to
 ),
@@ -291,7 +297,7 @@ records_read as (
 final as (
     select * from links
     union all
-    select tenant_id, entity, source_system, record_id, null, null, null, loaded_at
+    select tenant_id, entity, source_system, record_id, null, null, null, loaded_at, {{ run_at }}
     from records_read
     anti join links using (tenant_id, entity, source_system, record_id)
 )
