@@ -6,10 +6,22 @@ with
 
 campaigns as not materialized (select * from {{ ref('stg_crm__campaigns') }}),
 members as not materialized (select * from {{ ref('stg_crm__campaign_members') }}),
-email_funnel as not materialized (select * from {{ ref('int_campaign_email_funnel') }}),
+email_activity as not materialized (select * from {{ ref('stg_crm__email_activity') }}),
 resolved as not materialized (select * from {{ ref('int_identity_records_resolved') }} where entity = 'campaign_members'),
 lifecycle as not materialized (select * from {{ ref('customer_lifecycle') }}),
 attribution as not materialized (select * from {{ ref('revenue_attribution') }}),
+
+email_funnel as (
+    select
+        tenant_id,
+        campaign_id,
+        {% for activity in ['sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed'] %}
+        count(distinct coalesce(email_normalized, contact_id)) filter (where activity_type = '{{ activity }}')
+            as {{ activity }},
+        {% endfor %}
+    from email_activity
+    group by all
+),
 
 audience as (
     select
