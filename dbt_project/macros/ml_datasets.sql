@@ -14,8 +14,8 @@
 {%- endmacro %}
 
 {#- `dataset in ('train', 'score')`, for the datasets of this run. -#}
-{% macro ml_datasets_filter(column='dataset') -%}
-    {{ column }} in ({% for dataset in ml_datasets() %}'{{ dataset }}'{{ ", " if not loop.last }}{% endfor %})
+{% macro ml_datasets_filter() -%}
+    dataset in ({% for dataset in ml_datasets() %}'{{ dataset }}'{{ ", " if not loop.last }}{% endfor %})
 {%- endmacro %}
 
 {#- The pre-hook of a feature mart: an incremental run deletes the rows of the datasets it
