@@ -98,8 +98,8 @@ kept as (
 -- The events after the kept sessions. Of a customer whose stored sessions all end before
 -- its new events, those are only its new events: the rows loaded since the last run,
 -- which the filter on loaded_at finds at the end of the table without reading the rest.
--- Only the other customers' events are looked for in the whole table (at the large
--- scale 1% more events at the end of history reopen few sessions).
+-- Only the other customers' events are looked for in the whole table (new events at the
+-- end of history seldom come within the timeout of a customer's last stored session).
 events as (
     select all_events.*, kept.kept_sessions
     from all_events
