@@ -107,6 +107,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             f"http://{settings.dashboard_host}:{settings.dashboard_port}",
         ),
     }
+    # Started in the background by a non-interactive shell (`make serve &`, nohup), this
+    # process inherits SIGINT ignored, and so would the services: Ctrl-C or `kill -INT`
+    # then did nothing and `stop` fell back to SIGKILL after 20 s. Python's own handler
+    # is reset to the default in each service at exec.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     processes = []
     for name, (command, url) in services.items():
         processes.append(subprocess.Popen(command, env=_dagster_env(), cwd=REPO_ROOT, start_new_session=True))
