@@ -11,7 +11,10 @@
     link written now is newer than any stored). Only the edges whose pair differs are
     aggregated in full and written; aggregating every edge's strings cost 14 s at 13.5M
     links, the pairs a fraction of it. An edge no link makes any more is written with
-    times_seen 0, which the post-hook deletes. -#}
+    times_seen 0, which the post-hook deletes. The key's hash is stored with each link and
+    edge when it is written (`edge_hash`), so that a run groups and joins integers instead
+    of hashing 13.5M links and 7.5M edges again (the comparison's query 4.0 -> 1.4-2.1 s at
+    the large scale); rows written before the column existed are hashed on the fly. -#}
 {{
     config(
         materialized='incremental',
@@ -29,7 +32,15 @@ links as not materialized (
 
 {% if is_incremental() %}
 hashed_links as not materialized (
-    select *, hash(tenant_id, node_a, node_b, rule) as edge_hash from links
+    select * replace (coalesce(edge_hash, hash(tenant_id, node_a, node_b, rule)) as edge_hash) from links
+),
+
+{%- set stores_hash = 'edge_hash' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
+prior_edges as not materialized (
+    select *
+        {%- if stores_hash %} replace (coalesce(edge_hash, hash(tenant_id, node_a, node_b, rule)) as edge_hash)
+        {%- else %}, hash(tenant_id, node_a, node_b, rule) as edge_hash{% endif %}
+    from {{ this }}
 ),
 
 changed as (
@@ -43,8 +54,7 @@ changed as (
         -- Not grouped by hash (that cost 1.9 s at the large scale): two stored edges with
         -- one hash each meet the links' sum of both, which differs from either count (a
         -- stored edge has times_seen > 0), so they are recomputed, as they should be.
-        select hash(tenant_id, node_a, node_b, rule) as edge_hash, times_seen, last_loaded_at
-        from {{ this }}
+        select edge_hash, times_seen, last_loaded_at from prior_edges
     ) as prior
         on current.edge_hash = prior.edge_hash
     where current.edge_hash is null
@@ -73,7 +83,8 @@ aggregated as (
         min(entity || ':' || source_system || ':' || record_id) as evidence,
         count(*) as times_seen,
         -- the latest load of a row that produced the edge
-        max(loaded_at) as last_loaded_at
+        max(loaded_at) as last_loaded_at,
+        any_value(edge_hash) as edge_hash
     from aggregated_links
     group by tenant_id, node_a, node_b, rule
 ),
@@ -82,8 +93,9 @@ compared as (
     select * from aggregated
     {% if is_incremental() %}
     union all
-    select prior.tenant_id, prior.node_a, prior.node_b, prior.rule, prior.evidence, 0 as times_seen, prior.last_loaded_at
-    from (select *, hash(tenant_id, node_a, node_b, rule) as edge_hash from {{ this }}) as prior
+    select prior.tenant_id, prior.node_a, prior.node_b, prior.rule, prior.evidence, 0 as times_seen, prior.last_loaded_at,
+        prior.edge_hash
+    from prior_edges as prior
     semi join changed on prior.edge_hash = changed.edge_hash
     anti join aggregated
         on prior.tenant_id = aggregated.tenant_id
@@ -105,7 +117,8 @@ final as (
         times_seen,
         last_loaded_at,
         -- when the edge was last written: int_identity_identifiers_blocked re-counts its ends
-        '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'::timestamp as collected_at
+        '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'::timestamp as collected_at,
+        edge_hash
     from compared
 )
 

@@ -277,6 +277,12 @@ links as (
     where node_from is not null and node_to is not null and node_from <> node_to
 ),
 
+-- The edge's key hashed once, when the link is written: int_identity_edges_collected
+-- groups every link by it in every run.
+hashed as (
+    select *, hash(tenant_id, node_a, node_b, rule) as edge_hash from links
+),
+
 {% if is_incremental() %}
 -- One row without nodes per record read, so that delete+insert clears the old links of
 -- a record whose new version has none.
@@ -295,15 +301,15 @@ records_read as (
 ),
 
 final as (
-    select * from links
+    select * from hashed
     union all
-    select tenant_id, entity, source_system, record_id, null, null, null, loaded_at, {{ run_at }}
+    select tenant_id, entity, source_system, record_id, null, null, null, loaded_at, {{ run_at }}, null
     from records_read
     anti join links using (tenant_id, entity, source_system, record_id)
 )
 {% else %}
 final as (
-    select * from links
+    select * from hashed
 )
 {% endif %}
 

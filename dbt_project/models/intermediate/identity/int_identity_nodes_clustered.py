@@ -63,14 +63,17 @@ def model(dbt, session):
     # Per node (by a hash of its key: grouping integers is three times cheaper than
     # grouping the keys), an xor of hashes of its edges (other end and rule): the state an
     # incremental run compares with. Two keys sharing a hash share a signature, which can
-    # only make a run recompute more components, never fewer.
+    # only make a run recompute more components, never fewer. Both ends come from one
+    # read of the edges (unnest): a union of two reads filtered the view twice (1.7-2.1 s
+    # against 1.3-1.4 s at the large scale).
     session.execute(
         """
         create or replace temp table identity_signatures as
         with ends as (
-            select hash(tenant_id, node_a) as node_hash, hash(node_b, rule) as edge_hash from identity_input_edges
-            union all
-            select hash(tenant_id, node_b), hash(node_a, rule) from identity_input_edges
+            select
+                unnest([hash(tenant_id, node_a), hash(tenant_id, node_b)]) as node_hash,
+                unnest([hash(node_b, rule), hash(node_a, rule)]) as edge_hash
+            from identity_input_edges
         )
         select node_hash, bit_xor(edge_hash) as edges_hash from ends group by node_hash
         """
