@@ -19,6 +19,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'entity', 'source_system', 'record_id'],
+        pre_hook=["{{ fill_edge_hash() }}"],
         post_hook=["{% if is_incremental() %}delete from {{ this }}
             where linked_at = '{{ run_started_at.strftime(\'%Y-%m-%d %H:%M:%S.%f\') }}'::timestamp
             and node_a is null{% endif %}"],
