@@ -56,12 +56,14 @@ def test_erasure_removes_the_subject_everywhere_and_suppresses_them(privacy_home
     raw_forms = sorted(subject.raw_emails | subject.raw_phones | {email, phone})
     needles = [v.encode() for v in raw_forms if len(v) >= 7]
 
-    # Before: every layer holds them.
+    # Before: every layer holds them (customer_360 is a view over the facts, the lifecycle
+    # and the as-of measures: those tables hold its rows).
     assert {
         "raw.contacts",
         "intermediate.int_identity_customer_ids_assigned",
         "intermediate.int_customer_facts_summarized",
-        "marts.customer_360",
+        "intermediate.int_customer_measures_as_of",
+        "marts.customer_lifecycle",
     } <= set(before), before
     assert _files_with(settings.landing_dir, needles)
     for _, path in list_snapshots(settings.snapshots_dir):
@@ -77,12 +79,16 @@ def test_erasure_removes_the_subject_everywhere_and_suppresses_them(privacy_home
     assert record["status"] == "completed", record
     detail = record["detail"]
     assert detail["verified_at"] and detail["rows_deleted"] > 0
-    assert detail["deleted"]["raw.contacts"] >= 1 and detail["deleted"]["marts.customer_360"] >= 1
+    assert detail["deleted"]["raw.contacts"] >= 1 and detail["deleted"]["marts.customer_lifecycle"] >= 1
     assert email not in json.dumps(detail) and phone not in json.dumps(detail)  # counts, never data
 
     # After: nowhere, by SQL.
     with warehouse(read_only=True) as con:
         assert count_remaining(con, subject) == {}
+        ids = sorted(subject.customer_ids)
+        assert con.execute(
+            "select count(*) from marts.customer_360 where tenant_id = ? and list_contains(?, customer_id)", [tenant, ids]
+        ).fetchone()[0] == 0
     snapshots = list_snapshots(settings.snapshots_dir)
     assert [p.name for _, p in snapshots] == [read_pointer(settings.snapshots_dir).file]  # old ones deleted
     for _, path in snapshots:

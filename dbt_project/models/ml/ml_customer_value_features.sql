@@ -13,10 +13,12 @@
         pre_hook="{{ ml_datasets_cleared() }}",
     )
 }}
--- Ordering only (nothing is read from it): after customer_360, so that a load's chain to
--- it runs first. dbt starts the shallowest ready nodes first: after the customer facts
--- these three held both threads while customer_360 waited (12-15 s of a large rebuild).
--- depends_on: {{ ref('customer_360') }}
+-- Ordering only (nothing is read from it): after the customer measures (the last table of
+-- customer_360), so that a load's chain to it runs first. dbt starts the shallowest ready
+-- nodes first: after the customer facts these three held both threads while customer_360
+-- waited (12-15 s of a large rebuild). Not after the view itself: `dbt build` would hold
+-- them until its tests pass.
+-- depends_on: {{ ref('int_customer_measures_as_of') }}
 with
 
 orders as not materialized (

@@ -1,75 +1,25 @@
 {#- One row per tenant and customer: the golden record, lifecycle, consent, purchases,
-    support, engagement, marketing, NPS and tags. Read by the API and the dashboards. -#}
-{#- The per-customer part (golden record, purchases, support, consents, engagement totals,
-    firsts and lasts) is int_customer_facts_summarized, kept incrementally; this model adds
-    what moves with every load (RFM ranks and recency, the 7/30/90-day windows, SLA
-    breaches of tickets still open, the lifecycle stage) for every customer. The windows
-    read only the events and sessions recent enough to count (macro
-    earliest_window_start, D33).
+    support, engagement, marketing, NPS and tags. Read by the API and the dashboards
+    (through the serving snapshot, which copies it as a table).
 
-    Incremental: every row is computed (a few seconds), only the rows that differ from
-    the stored ones are written (delete+insert per customer; macro changed_rows_only),
-    and the post-hook deletes customers no longer in the registry. -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['tenant_id', 'customer_id'],
-        post_hook=[
-            "{% if is_incremental() %}delete from {{ this }} as customers where not exists (
-                select 1 from {{ ref('int_customer_facts_summarized') }} as facts
-                where facts.tenant_id = customers.tenant_id and facts.customer_id = customers.customer_id){% endif %}"
-        ],
-    )
-}}
+    A view of three tables kept apart by how they change (D38):
+    - int_customer_facts_summarized: what depends on the customer's own rows only (golden
+      record, purchases, support, consents, engagement totals, firsts and lasts), kept
+      incrementally per customer touched;
+    - customer_lifecycle: the stage and when each was entered, rows written when they change;
+    - int_customer_measures_as_of: what moves with every load (RFM ranks and recency, the
+      7/30/90-day windows, breaches of open tickets, last activity, segment, tags),
+      rebuilt in full.
+    Every customer of the facts has a row in the other two. -#}
+{{ config(materialized='view') }}
+
 with
 
 facts as not materialized (select * from {{ ref('int_customer_facts_summarized') }}),
 lifecycle as not materialized (select * from {{ ref('customer_lifecycle') }}),
-as_of as not materialized (select * from {{ ref('int_tenants_as_of') }}),
+measures as not materialized (select * from {{ ref('int_customer_measures_as_of') }}),
 
--- The tables' plain columns against literals, so the scans skip what is too old to count.
-recent_events as (
-    select
-        events.tenant_id,
-        events.customer_id,
-        count(*) filter (where events.occurred_at > as_of.as_of_at - interval 7 days) as events_7d,
-        count(*) filter (where events.occurred_at > as_of.as_of_at - interval 30 days) as events_30d,
-        count(*) filter (where events.occurred_at > as_of.as_of_at - interval 90 days) as events_90d
-    from {{ ref('fct_events') }} as events
-    inner join as_of on events.tenant_id = as_of.tenant_id
-    where events.occurred_at > {{ earliest_window_start(90) }} and events.customer_id is not null
-    group by all
-),
-
-recent_sessions as (
-    select
-        sessions.tenant_id,
-        sessions.customer_id,
-        count(*) filter (where sessions.started_at > as_of.as_of_at - interval 30 days) as sessions_30d
-    from {{ ref('fct_sessions') }} as sessions
-    inner join as_of on sessions.tenant_id = as_of.tenant_id
-    where sessions.started_at > {{ earliest_window_start(30) }} and sessions.customer_id is not null
-    group by all
-),
-
--- Ties are ranked by customer_id, so the same data gives the same scores in every build.
--- Totals of engagement and RFM count only where the tenant has an as-of time (it always
--- has: int_tenants_as_of has a row per tenant).
-rfm as (
-    select
-        facts.tenant_id,
-        facts.customer_id,
-        date_diff('day', facts.last_order_at, as_of.as_of_at) as recency_days,
-        6 - ntile(5) over (partition by facts.tenant_id order by facts.last_order_at desc, facts.customer_id) as recency_score_raw,
-        ntile(5) over (partition by facts.tenant_id order by facts.order_count, facts.customer_id) as frequency_score,
-        ntile(5) over (partition by facts.tenant_id order by facts.total_revenue, facts.customer_id) as monetary_score
-    from facts
-    inner join as_of on facts.tenant_id = as_of.tenant_id
-    where facts.order_count > 0
-),
-
-joined as (
+final as (
     select
         facts.tenant_id,
         facts.customer_id,
@@ -110,67 +60,37 @@ joined as (
         facts.refunded_orders,
         facts.first_order_at,
         facts.last_order_at,
-        rfm.recency_days,
+        measures.recency_days,
         facts.order_count as frequency,
         facts.total_revenue as monetary,
-        rfm.recency_score_raw as rfm_recency_score,
-        rfm.frequency_score as rfm_frequency_score,
-        rfm.monetary_score as rfm_monetary_score,
+        measures.rfm_recency_score,
+        measures.rfm_frequency_score,
+        measures.rfm_monetary_score,
         facts.active_subscriptions,
         facts.past_due_subscriptions,
         facts.mrr,
         facts.ticket_count,
         facts.open_tickets,
-        facts.sla_breaches_settled
-            + coalesce(len(list_filter(facts.sla_breach_due_at, due -> as_of.as_of_at > due)), 0) as sla_breaches,
+        measures.sla_breaches,
         facts.last_ticket_at,
-        case when as_of.as_of_tenant_id is not null then facts.sessions_count else 0 end as sessions_count,
-        coalesce(recent_sessions.sessions_30d, 0) as sessions_30d,
-        case when as_of.as_of_tenant_id is not null then facts.last_seen_at end as last_seen_at,
-        coalesce(recent_events.events_7d, 0) as events_7d,
-        coalesce(recent_events.events_30d, 0) as events_30d,
-        coalesce(recent_events.events_90d, 0) as events_90d,
+        measures.sessions_count,
+        measures.sessions_30d,
+        measures.last_seen_at,
+        measures.events_7d,
+        measures.events_30d,
+        measures.events_90d,
         facts.campaign_touches,
         facts.campaigns_touched,
         facts.last_campaign_touch_at,
         facts.latest_nps_score,
         facts.latest_nps_at,
         facts.first_seen_at,
-        greatest(case when as_of.as_of_tenant_id is not null then facts.last_seen_at end, facts.last_order_at,
-            facts.last_ticket_at, facts.last_campaign_touch_at, facts.latest_nps_at) as last_activity_at
+        measures.last_activity_at,
+        measures.rfm_segment,
+        measures.tags
     from facts
-    left join (select tenant_id as as_of_tenant_id, as_of_at from as_of) as as_of
-        on facts.tenant_id = as_of.as_of_tenant_id
     left join lifecycle using (tenant_id, customer_id)
-    left join rfm using (tenant_id, customer_id)
-    left join recent_events using (tenant_id, customer_id)
-    left join recent_sessions using (tenant_id, customer_id)
-),
-
-computed as (
-    select
-        *,
-        case
-            when rfm_recency_score is null then null
-            when rfm_recency_score >= 4 and rfm_frequency_score >= 4 then 'champions'
-            when rfm_recency_score >= 3 and rfm_frequency_score >= 3 then 'loyal'
-            when rfm_recency_score >= 4 then 'new_or_promising'
-            when rfm_recency_score <= 2 and rfm_frequency_score >= 3 then 'at_risk'
-            else 'hibernating'
-        end as rfm_segment,
-        list_filter([
-            case when lifecycle_stage = 'Customer' and rfm_monetary_score = 5 then 'high_value' end,
-            case when active_subscriptions > 0 then 'subscriber' end,
-            case when past_due_subscriptions > 0 then 'payment_issue' end,
-            case when open_tickets > 0 then 'open_ticket' end,
-            case when sla_breaches > 0 then 'sla_breached' end,
-            case when latest_nps_score >= 9 then 'promoter' end,
-            case when latest_nps_score <= 6 then 'detractor' end,
-            case when email_marketing_consent = 'granted' then 'email_opt_in' end,
-            case when events_30d = 0 and lifecycle_stage in ('Customer', 'Opportunity') then 'inactive_30d' end,
-            case when user_id is null and source_records = 0 then 'anonymous' end
-        ], tag -> tag is not null) as tags
-    from joined
+    left join measures using (tenant_id, customer_id)
 )
 
-{{ changed_rows_only(['tenant_id', 'customer_id']) }}
+select * from final
