@@ -86,9 +86,13 @@ def test_erasure_removes_the_subject_everywhere_and_suppresses_them(privacy_home
     with warehouse(read_only=True) as con:
         assert count_remaining(con, subject) == {}
         ids = sorted(subject.customer_ids)
-        assert con.execute(
-            "select count(*) from marts.customer_360 where tenant_id = ? and list_contains(?, customer_id)", [tenant, ids]
-        ).fetchone()[0] == 0
+        assert (
+            con.execute(
+                "select count(*) from marts.customer_360 where tenant_id = ? and list_contains(?, customer_id)",
+                [tenant, ids],
+            ).fetchone()[0]
+            == 0
+        )
     snapshots = list_snapshots(settings.snapshots_dir)
     assert [p.name for _, p in snapshots] == [read_pointer(settings.snapshots_dir).file]  # old ones deleted
     for _, path in snapshots:
