@@ -34,7 +34,10 @@ def test_sources_are_the_ingest_assets_keys() -> None:
 def test_dbt_tests_are_asset_checks() -> None:
     checks = {(key.asset_key.path[-1], key.name) for key in crm360_dbt_assets.check_keys}
     assert any(asset == "customer_360" for asset, _ in checks)
-    assert any("assert_customer_360_covers_every_customer" in name for _, name in checks)
+    assert any(
+        asset == "int_customer_facts_summarized" and "assert_customer_facts_cover_every_customer" in name
+        for asset, name in checks
+    )
 
 
 def test_dbt_step_is_in_the_warehouse_pool() -> None:
