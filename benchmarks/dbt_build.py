@@ -71,11 +71,11 @@ def prepare_workdir(workdir: Path, scale: str, seed: int):
 
 
 def run_dbt_build(workdir: Path, *extra: str) -> float:
-    from pipelines.dbt.cli import run_dbt
+    from pipelines.dbt.cli import BUILD_ARGS, run_dbt
 
     started = time.perf_counter()
     completed = run_dbt(
-        ["build", *extra],
+        [*BUILD_ARGS, *extra],
         home=workdir,
         target_path=workdir / "dbt_target",
         log_path=workdir / "dbt_logs",

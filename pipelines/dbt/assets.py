@@ -9,6 +9,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetMaterialization, Output
 from dagster_dbt import dbt_assets
 
+from pipelines.dbt.cli import BUILD_ARGS
 from pipelines.dbt.project import crm360_dbt_project, ensure_manifest
 from pipelines.dbt.resources import WarehouseDbtCliResource
 from pipelines.dbt.translator import Crm360DbtTranslator
@@ -28,7 +29,7 @@ translator = Crm360DbtTranslator()
 )
 def crm360_dbt_assets(context: AssetExecutionContext, dbt: WarehouseDbtCliResource) -> Iterator[Any]:
     """``dbt build`` of the selected models: run, test (as asset checks), in DAG order."""
-    invocation = dbt.cli(["build", *ml_datasets_vars(context.run.tags)], context=context)
+    invocation = dbt.cli([*BUILD_ARGS, *ml_datasets_vars(context.run.tags)], context=context)
     events = list(invocation.stream())
     # Row counts are read after dbt has exited: while it runs it is the warehouse's only
     # writer, and no other process may open the file (DuckDB's single-writer lock).

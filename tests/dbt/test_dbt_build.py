@@ -8,6 +8,7 @@ across runs, the merge log and old ids resolving.
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,14 @@ def test_build_resolves_identity_keeps_ids_and_hides_the_key(
     # `dbt parse` writes the manifest to the project's target folder.
     run_folders = list(settings.dbt_runs_dir.iterdir())
     assert run_folders and all((folder / "run_results.json").exists() for folder in run_folders)
+    # A refresh runs the data tests, not dbt's unit tests (pipelines.dbt.cli.BUILD_ARGS;
+    # the golden test's build runs those).
+    ran = {
+        result["unique_id"].split(".")[0]
+        for folder in run_folders
+        for result in json.loads((folder / "run_results.json").read_text())["results"]
+    }
+    assert "test" in ran and "unit_test" not in ran
     leaks = _files_containing(settings.dbt_runs_dir, key)
     leaks += _files_containing(crm360_dbt_project.project_dir / "target", key, pattern="*")
     assert not leaks, f"the warehouse key was written to {leaks}"

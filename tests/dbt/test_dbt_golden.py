@@ -54,6 +54,10 @@ def test_small_data_set_builds_and_resolves_people(
     # on any model error or failing test. The mutations below change a copy of it.
     copy_home(built_small_home, crm360_home)
     settings = get_settings()
+    # `make test` runs dbt's unit tests here (a refresh leaves them out: BUILD_ARGS).
+    results = json.loads((built_small_home / "dbt_target" / "run_results.json").read_text())["results"]
+    unit_tests = [result for result in results if result["unique_id"].startswith("unit_test.")]
+    assert len(unit_tests) >= 7 and all(result["status"] == "pass" for result in unit_tests)
 
     with warehouse(read_only=True) as con:
         scores = score_warehouse(con, small_dataset.truth)
